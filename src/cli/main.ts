@@ -1,0 +1,74 @@
+/**
+ * The command line. Each command is a plain async function in its own file,
+ * imported when used. Errors are caught here and only here, and mapped to exit
+ * codes by `exitCodeFor` (src/errors.ts); stack traces only with --verbose.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, Sf2Error, exitCodeFor, UsageError } from '../errors.js';
+import { createLogger, type Logger } from './log.js';
+import { TOOL_VERSION } from '../version.js';
+
+interface GlobalOpts {
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let log: Logger = createLogger({});
+  let verbose = argv.includes('--verbose');
+  let code: number = ExitCode.ok;
+  const run = (fn: (log: Logger) => Promise<number>, g: GlobalOpts) => async () => {
+    log = createLogger({ json: g.json, quiet: g.quiet, verbose: g.verbose });
+    verbose = !!g.verbose;
+    code = await fn(log);
+  };
+  const program = buildProgram(run);
+  try {
+    program.exitOverride();
+    program.configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return ExitCode.usage;
+    }
+    if (e instanceof Sf2Error) {
+      process.stderr.write(`sf2-export: error: ${e.oneLine()}\n`);
+      if (verbose && e.stack) process.stderr.write(e.stack + '\n');
+      return e.exitCode;
+    }
+    const err = e as Error;
+    process.stderr.write(`sf2-export: internal error: ${err?.message ?? String(e)} (this is a bug in sf2-export; rerun with --verbose and report it)\n`);
+    if (verbose && err?.stack) process.stderr.write(err.stack + '\n');
+    return exitCodeFor(e);
+  }
+}
+
+type Runner = (fn: (log: Logger) => Promise<number>, g: GlobalOpts) => () => Promise<void>;
+
+function buildProgram(run: Runner): Command {
+  const program = new Command('sf2-export')
+    .description('Turn a SphereFace2 ONNX export into verified web bundles (ONNX, TensorFlow.js, WebGPU).')
+    .version(TOOL_VERSION, '-V, --version')
+    .showSuggestionAfterError(true)
+    .enablePositionalOptions();
+
+  program
+    .command('inspect')
+    .description('summarize a model: inputs, outputs, ops, parameters, the SphereFace2 head and every batch-norm')
+    .argument('<model>', 'the .onnx file')
+    .option('--json', 'print one JSON object on stdout')
+    .option('--embedding <name>', 'treat this tensor as the embedding instead of detecting the head')
+    .option('-q, --quiet', 'print nothing but the result')
+    .option('--verbose', 'print details and stack traces')
+    .addHelpText('after', '\nExamples:\n  sf2-export inspect fixtures/iresnet18.eval.onnx\n  sf2-export inspect model.onnx --json | jq .head\n')
+    .action(async (model: string, opts: { json?: boolean; embedding?: string } & GlobalOpts) => {
+      await run(async (log) => (await import('./inspect.js')).inspectCommand(model, opts, log), opts)();
+    });
+
+  void Option;
+  void UsageError;
+  return program;
+}

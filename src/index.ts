@@ -1,0 +1,19 @@
+/**
+ * The library API: everything the CLI does is available here. Documented in
+ * docs/api.md.
+ */
+export { loadOnnx, decodeOnnx, type LoadOptions } from './onnx/import.js';
+export { saveOnnx, encodeOnnx, type SaveOptions } from './onnx/export.js';
+export { inspect, formatInspect, type InspectReport, type InspectOptions } from './analysis/inspect.js';
+export { findHead, type HeadInfo } from './analysis/head.js';
+export { classifyBatchNorms, type BnFinding, type BnPattern } from './analysis/batchnorm.js';
+export { Model } from './ir/model.js';
+export { Graph } from './ir/graph.js';
+export { Node } from './ir/node.js';
+export { Value, type Dim } from './ir/value.js';
+export { TensorData } from './ir/tensor.js';
+export { DType } from './ir/dtype.js';
+export { attr, type Attribute } from './ir/attribute.js';
+export { inferShapes } from './ir/shape-infer.js';
+export { Sf2Error, ExitCode, UsageError, InputError, UnsupportedError, ParityError, VerifyError } from './errors.js';
+export { TOOL_VERSION } from './version.js';

@@ -1,0 +1,214 @@
+/**
+ * IR -> ONNX bytes or file. Tensor bytes are handed to protobufjs as the views
+ * the IR holds, so encoding copies each weight once, into the output.
+ *
+ * External data: with `externalData: true`, or automatically when the
+ * initializers exceed what one protobuf message may hold (2 GiB), every tensor
+ * of at least `externalThreshold` bytes goes into `<model file>.data` beside the
+ * model, each at an offset aligned to 64 bytes; `location` is the data file's
+ * base name, so the pair can be moved together.
+ */
+import { closeSync, openSync, writeSync, renameSync, rmSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { AttributeWithDoc } from '../ir/attribute.js';
+import { DType } from '../ir/dtype.js';
+import type { Graph } from '../ir/graph.js';
+import type { Model } from '../ir/model.js';
+import type { TensorData } from '../ir/tensor.js';
+import type { Value } from '../ir/value.js';
+import { onnx, toLong, type OnnxTypes } from './proto.js';
+
+export interface SaveOptions {
+  /** true: always; false: never; 'auto' (default): when the weights exceed the protobuf limit. */
+  externalData?: boolean | 'auto';
+  /** Tensors smaller than this stay inside the model (default 1024 bytes). */
+  externalThreshold?: number;
+}
+
+/** Largest protobuf message we write in one piece (2 GiB less room for the graph). */
+const PROTOBUF_LIMIT = 2 ** 31 - 64 * 2 ** 20;
+const ALIGN = 64;
+
+export function encodeOnnx(model: Model): Uint8Array {
+  const big = initializerBytes(model.graph);
+  if (big > PROTOBUF_LIMIT) {
+    throw new RangeError(`the model's weights (${big} bytes) exceed the 2 GiB protobuf limit; save it to a file with external data`);
+  }
+  return onnx.ModelProto.encode(modelToProto(model, null)).finish();
+}
+
+/** Save to `path` (through a temporary file and rename). Returns the files written. */
+export function saveOnnx(model: Model, path: string, options: SaveOptions = {}): string[] {
+  const mode = options.externalData ?? 'auto';
+  const external = mode === true || (mode === 'auto' && initializerBytes(model.graph) > PROTOBUF_LIMIT);
+  const written: string[] = [];
+  let ext: ExternalWriter | null = null;
+  const dataPath = `${path}.data`;
+  const tmpModel = `${path}.tmp-${process.pid}`;
+  const tmpData = `${dataPath}.tmp-${process.pid}`;
+  try {
+    if (external) ext = new ExternalWriter(tmpData, basename(dataPath), options.externalThreshold ?? 1024);
+    const proto = modelToProto(model, ext);
+    ext?.close();
+    const bytes = onnx.ModelProto.encode(proto).finish();
+    const fd = openSync(tmpModel, 'w');
+    try {
+      let off = 0;
+      while (off < bytes.byteLength) off += writeSync(fd, bytes, off, Math.min(bytes.byteLength - off, 1 << 30));
+    } finally {
+      closeSync(fd);
+    }
+    if (ext) {
+      renameSync(tmpData, dataPath);
+      written.push(dataPath);
+    }
+    renameSync(tmpModel, path);
+    written.unshift(path);
+    return written;
+  } catch (e) {
+    ext?.close();
+    rmSync(tmpModel, { force: true });
+    rmSync(tmpData, { force: true });
+    throw e;
+  }
+}
+
+function initializerBytes(g: Graph): number {
+  let n = 0;
+  for (const v of g.initializers()) n += v.const!.byteLength;
+  return n;
+}
+
+class ExternalWriter {
+  private fd: number | null;
+  private offset = 0;
+  constructor(path: string, readonly location: string, readonly threshold: number) {
+    this.fd = openSync(path, 'w');
+  }
+  /** Writes the tensor's bytes and returns its external_data entries. */
+  put(t: TensorData): OnnxTypes.IStringStringEntryProto[] {
+    const bytes = t.rawBytes();
+    const pad = (ALIGN - (this.offset % ALIGN)) % ALIGN;
+    if (pad) {
+      writeSync(this.fd!, new Uint8Array(pad));
+      this.offset += pad;
+    }
+    const at = this.offset;
+    let done = 0;
+    while (done < bytes.byteLength) done += writeSync(this.fd!, bytes, done, Math.min(bytes.byteLength - done, 1 << 30));
+    this.offset += bytes.byteLength;
+    return [
+      { key: 'location', value: this.location },
+      { key: 'offset', value: String(at) },
+      { key: 'length', value: String(bytes.byteLength) },
+    ];
+  }
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+export function modelToProto(model: Model, ext: ExternalWriter | null = null): OnnxTypes.IModelProto {
+  return {
+    irVersion: toLong(BigInt(model.irVersion)),
+    opsetImport: model.opsetImports.map((o) => ({ domain: o.domain, version: toLong(BigInt(o.version)) })),
+    producerName: model.producerName,
+    producerVersion: model.producerVersion,
+    domain: model.domain,
+    modelVersion: toLong(model.modelVersion),
+    docString: model.docString,
+    metadataProps: model.metadataProps.map((p) => ({ key: p.key, value: p.value })),
+    graph: graphToProto(model.graph, ext),
+    functions: model.functions,
+    trainingInfo: model.trainingInfo,
+  };
+}
+
+function graphToProto(g: Graph, ext: ExternalWriter | null): OnnxTypes.IGraphProto {
+  const listed = new Set<Value>([...g.inputs, ...g.outputs]);
+  const valueInfo: OnnxTypes.IValueInfoProto[] = [];
+  for (const n of g.nodes) {
+    for (const v of n.outputs) {
+      if (!listed.has(v) && v.dtype !== undefined && v.uses.length > 0) valueInfo.push(valueInfoToProto(v));
+    }
+  }
+  return {
+    name: g.name,
+    docString: g.docString,
+    node: g.nodes.map((n) => ({
+      name: n.name,
+      opType: n.op,
+      domain: n.domain,
+      docString: n.docString,
+      input: n.inputs.map((v) => (v ? v.name : '')),
+      output: n.outputs.map((v) => (v.placeholder && v.uses.length === 0 && !v.isGraphOutput ? '' : v.name)),
+      attribute: [...n.attrs.entries()].map(([name, a]) => attributeToProto(name, a)),
+    })),
+    initializer: g.initializers().map((v) => tensorToProto(v.name, v.const!, ext, v.docString)),
+    sparseInitializer: g.sparseInitializers,
+    input: g.inputs.map(valueInfoToProto),
+    output: g.outputs.map(valueInfoToProto),
+    valueInfo,
+    quantizationAnnotation: g.quantizationAnnotation,
+  };
+}
+
+function valueInfoToProto(v: Value): OnnxTypes.IValueInfoProto {
+  const out: OnnxTypes.IValueInfoProto = { name: v.name };
+  if (v.docString) out.docString = v.docString;
+  if (v.dtype !== undefined) {
+    out.type = {
+      tensorType: {
+        elemType: v.dtype,
+        ...(v.shape
+          ? { shape: { dim: v.shape.map((d) => (typeof d === 'number' ? { dimValue: toLong(BigInt(d)) } : typeof d === 'string' ? { dimParam: d } : {})) } }
+          : {}),
+      },
+    };
+  }
+  return out;
+}
+
+export function tensorToProto(name: string, t: TensorData, ext: ExternalWriter | null, docString = ''): OnnxTypes.ITensorProto {
+  const out: OnnxTypes.ITensorProto = { name, dataType: t.dtype, dims: t.dims.map((d) => toLong(BigInt(d))) };
+  if (docString) out.docString = docString;
+  if (t.dtype === DType.STRING) {
+    out.stringData = [...t.strings()];
+    return out;
+  }
+  if (ext && t.byteLength >= ext.threshold) {
+    out.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    out.externalData = ext.put(t);
+    return out;
+  }
+  out.rawData = t.rawBytes();
+  return out;
+}
+
+function attributeToProto(name: string, a: AttributeWithDoc): OnnxTypes.IAttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  const base: OnnxTypes.IAttributeProto = { name };
+  if (a.docString) base.docString = a.docString;
+  switch (a.type) {
+    case 'REF': return { ...base, refAttrName: a.refAttrName, type: a.refType };
+    case 'FLOAT': return { ...base, type: T.FLOAT, f: a.value };
+    case 'INT': return { ...base, type: T.INT, i: toLong(a.value) };
+    case 'STRING': return { ...base, type: T.STRING, s: a.value };
+    case 'TENSOR': return { ...base, type: T.TENSOR, t: tensorToProto('', a.value, null) };
+    case 'GRAPH': return { ...base, type: T.GRAPH, g: a.value };
+    case 'SPARSE_TENSOR': return { ...base, type: T.SPARSE_TENSOR, sparseTensor: a.value };
+    case 'TYPE_PROTO': return { ...base, type: T.TYPE_PROTO, tp: a.value };
+    case 'FLOATS': return { ...base, type: T.FLOATS, floats: [...a.value] };
+    case 'INTS': return { ...base, type: T.INTS, ints: a.value.map((x) => toLong(x)) };
+    case 'STRINGS': return { ...base, type: T.STRINGS, strings: [...a.value] };
+    case 'TENSORS': return { ...base, type: T.TENSORS, tensors: a.value.map((t) => tensorToProto('', t, null)) };
+    case 'GRAPHS': return { ...base, type: T.GRAPHS, graphs: [...a.value] };
+    case 'SPARSE_TENSORS': return { ...base, type: T.SPARSE_TENSORS, sparseTensors: [...a.value] };
+    case 'TYPE_PROTOS': return { ...base, type: T.TYPE_PROTOS, typeProtos: [...a.value] };
+    default: {
+      const never: never = a;
+      throw new Error(`unknown attribute kind ${(never as { type: string }).type}`);
+    }
+  }
+}

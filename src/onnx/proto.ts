@@ -1,0 +1,36 @@
+/**
+ * The protobuf bindings (onnx-proto: static protobufjs 6 code for ONNX 1.10.2,
+ * IR 8) and int64 conversions. protobufjs hands int64 fields over as `Long`
+ * (or number); the IR uses bigint.
+ */
+import pkg from 'onnx-proto';
+import Long from 'long';
+
+export const onnx = pkg.onnx;
+export type { onnx as OnnxTypes } from 'onnx-proto';
+
+export type LongLike = number | Long | { low: number; high: number; unsigned?: boolean } | string;
+
+export function toBigInt(x: LongLike | null | undefined, unsigned = false): bigint {
+  if (x === null || x === undefined) return 0n;
+  if (typeof x === 'number') return BigInt(x);
+  if (typeof x === 'string') return BigInt(x);
+  const v = (BigInt(x.high >>> 0) << 32n) | BigInt(x.low >>> 0);
+  return unsigned ? BigInt.asUintN(64, v) : BigInt.asIntN(64, v);
+}
+
+/** int64 field value -> number, for fields that are sizes (dims, offsets). */
+export function toSafeNumber(x: LongLike | null | undefined, what: string): number {
+  const b = toBigInt(x);
+  if (b > BigInt(Number.MAX_SAFE_INTEGER) || b < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new RangeError(`${what} ${b} is out of range`);
+  }
+  return Number(b);
+}
+
+export function toLong(b: bigint | number, unsigned = false): number | Long {
+  if (typeof b === 'number') return b;
+  if (b <= BigInt(Number.MAX_SAFE_INTEGER) && b >= BigInt(Number.MIN_SAFE_INTEGER)) return Number(b);
+  const u = BigInt.asUintN(64, b);
+  return Long.fromBits(Number(u & 0xffffffffn) | 0, Number(u >> 32n) | 0, unsigned);
+}
