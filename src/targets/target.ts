@@ -1,0 +1,62 @@
+/**
+ * A target writes one kind of bundle (ONNX, TensorFlow.js, WebGPU) from the
+ * optimized fp32 model, for each precision asked for. Targets register in
+ * src/targets/registry.ts; parity runtimes for their bundles register in
+ * src/parity/runtimes/registry.ts.
+ */
+import type { Logger } from '../cli/log.js';
+import type { Model } from '../ir/model.js';
+import type { ModelContract } from '../pipeline/contract.js';
+import type { Precision } from '../pipeline/precision.js';
+
+export const TARGET_NAMES = ['onnx', 'tfjs', 'webgpu'] as const;
+export type TargetName = (typeof TARGET_NAMES)[number];
+
+/** One file of a bundle, as listed in manifest.json. */
+export interface BundleFile {
+  /** Relative to the bundle root, with '/'. */
+  readonly path: string;
+  readonly target: TargetName;
+  readonly precision: Precision;
+  /** 'model' is what a parity runtime loads; others are weights, runtime code, docs. */
+  readonly role: 'model' | 'weights' | 'runtime' | 'types' | 'page';
+}
+
+/** Calibration data for static quantization: inputs [N, C, H, W] float32. */
+export interface CalibrationData {
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+}
+
+export interface TargetContext {
+  /** Optimized fp32 model: head stripped, BN folded, shapes known. Read-only: clone before editing. */
+  readonly model: Model;
+  readonly contract: ModelContract;
+  readonly precision: Precision;
+  /** The bundle root being written (a temporary folder). */
+  readonly outDir: string;
+  readonly log: Logger;
+  readonly options: TargetOptions;
+  /** Inputs for calibration and sensitivity (references' inputs, or synthetic). */
+  readonly calibration?: CalibrationData;
+}
+
+export interface TargetOptions {
+  /** tfjs: NCHW input as the ONNX contract (default) or NHWC pixels-first. */
+  readonly tfjsInput?: 'nchw' | 'nhwc';
+  /** Quantization options (issue: quantization). */
+  readonly calibrationMethod?: 'minmax' | 'percentile' | 'entropy';
+}
+
+export interface TargetResult {
+  readonly files: readonly BundleFile[];
+  /** Facts for the manifest (e.g. what stayed in higher precision and why). */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export interface Target {
+  readonly name: TargetName;
+  /** Check before anything is written; throw UnsupportedError listing every problem. */
+  check(model: Model, precision: Precision): void;
+  write(ctx: TargetContext): Promise<TargetResult>;
+}
