@@ -1,0 +1,56 @@
+/**
+ * Deep copy of a model's graph structure. Tensor data is shared (TensorData is
+ * immutable; passes replace it, never write into it), so a clone is cheap even
+ * for large models.
+ */
+import { Graph } from './graph.js';
+import { Model } from './model.js';
+import type { Value } from './value.js';
+
+export function cloneModel(m: Model): Model {
+  const out = new Model(cloneGraph(m.graph));
+  out.irVersion = m.irVersion;
+  out.opsetImports = m.opsetImports.map((o) => ({ ...o }));
+  out.producerName = m.producerName;
+  out.producerVersion = m.producerVersion;
+  out.domain = m.domain;
+  out.modelVersion = m.modelVersion;
+  out.docString = m.docString;
+  out.metadataProps = m.metadataProps.map((p) => ({ ...p }));
+  out.functions = m.functions;
+  out.trainingInfo = m.trainingInfo;
+  out.path = m.path;
+  out.fileBytes = m.fileBytes;
+  out.warnings = [...m.warnings];
+  return out;
+}
+
+export function cloneGraph(g: Graph): Graph {
+  const c = new Graph();
+  c.name = g.name;
+  c.docString = g.docString;
+  c.sparseInitializers = g.sparseInitializers;
+  c.quantizationAnnotation = g.quantizationAnnotation;
+  const map = new Map<Value, Value>();
+  for (const v of g.allValues()) {
+    const nv = c.addValue(v.name, { exact: true, dtype: v.dtype, shape: v.shape ? [...v.shape] : undefined });
+    nv.const = v.const;
+    nv.docString = v.docString;
+    nv.placeholder = v.placeholder;
+    map.set(v, nv);
+  }
+  for (const n of g.nodes) {
+    const nn = c._addImportedNode(n.op, n.domain, n.name);
+    nn.docString = n.docString;
+    for (const [k, a] of n.attrs) nn.attrs.set(k, a);
+    for (const o of n.outputs) nn._addOutput(map.get(o)!);
+  }
+  g.nodes.forEach((n, k) => {
+    const nn = c.nodes[k]!;
+    n.inputs.forEach((v, i) => nn.setInput(i, v ? map.get(v)! : null));
+    for (const v of n.implicitInputs) nn.addImplicitInput(map.get(v)!);
+  });
+  c.inputs = g.inputs.map((v) => map.get(v)!);
+  c.outputs = g.outputs.map((v) => map.get(v)!);
+  return c;
+}
