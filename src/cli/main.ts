@@ -68,6 +68,8 @@ function buildProgram(run: Runner): Command {
       await run(async (log) => (await import('./inspect.js')).inspectCommand(model, opts, log), opts)();
     });
 
+  // more commands register here
+
   void Option;
   void UsageError;
   return program;
