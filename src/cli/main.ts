@@ -56,6 +56,31 @@ function buildProgram(run: Runner): Command {
     .enablePositionalOptions();
 
   program
+    .argument('[model]', 'the .onnx file to export (the default command)')
+    .option('-t, --target <list>', 'comma list of onnx, tfjs, webgpu, or web for all three', 'onnx')
+    .option('-p, --precision <list>', 'comma list of fp32, fp16, int8 (default fp32,fp16)')
+    .option('-o, --out <dir>', 'bundle folder (default ./sf2-dist/<model name>)')
+    .option('--reference <file>', 'PyTorch reference: .npz with inputs and embeddings (or a .npy of embeddings with --inputs)')
+    .option('--inputs <file>', '.npy of preprocessed inputs [N,3,H,W] (with --reference Y.npy)')
+    .option('--images <dir>', 'folder of aligned 112x112 face images; references come from the original model')
+    .option('--embedding <name>', 'cut at this tensor instead of the detected embedding')
+    .option('--device <which>', 'parity runtimes to use: cpu, gpu or all', 'all')
+    .option('--tfjs-input <layout>', 'tfjs bundle input layout: nchw (default) or nhwc')
+    .option('--sign-key <file>', 'ed25519 private key (PEM) to sign the bundle')
+    .option('-f, --force', 'replace an existing output folder')
+    .option('--json', 'print one JSON object on stdout, logs on stderr')
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('--verbose', 'print details and stack traces')
+    .addHelpText('after', '\nExamples:\n  sf2-export model.onnx --target web\n  sf2-export model.onnx --target onnx --reference ref.npz --out dist/model --json\n  sf2-export inspect model.onnx\n')
+    .action(async (model: string | undefined, opts: Record<string, unknown> & GlobalOpts) => {
+      if (!model) {
+        program.help({ error: true });
+        return;
+      }
+      await run(async (log) => (await import('./export.js')).exportCommand(model, opts, log), opts)();
+    });
+
+  program
     .command('inspect')
     .description('summarize a model: inputs, outputs, ops, parameters, the SphereFace2 head and every batch-norm')
     .argument('<model>', 'the .onnx file')

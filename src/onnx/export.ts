@@ -109,15 +109,21 @@ class ExternalWriter {
   }
 }
 
+/** Optional proto2 fields are written only when set, so a round trip adds nothing. */
+function opt<K extends string, V>(key: K, value: V, isSet: boolean): Partial<Record<K, V>> {
+  return isSet ? ({ [key]: value } as Record<K, V>) : {};
+}
+const optStr = <K extends string>(key: K, v: string) => opt(key, v, v !== '');
+
 export function modelToProto(model: Model, ext: ExternalWriter | null = null): OnnxTypes.IModelProto {
   return {
     irVersion: toLong(BigInt(model.irVersion)),
-    opsetImport: model.opsetImports.map((o) => ({ domain: o.domain, version: toLong(BigInt(o.version)) })),
-    producerName: model.producerName,
-    producerVersion: model.producerVersion,
-    domain: model.domain,
-    modelVersion: toLong(model.modelVersion),
-    docString: model.docString,
+    opsetImport: model.opsetImports.map((o) => ({ ...optStr('domain', o.domain), version: toLong(BigInt(o.version)) })),
+    ...optStr('producerName', model.producerName),
+    ...optStr('producerVersion', model.producerVersion),
+    ...optStr('domain', model.domain),
+    ...opt('modelVersion', toLong(model.modelVersion), model.modelVersion !== 0n),
+    ...optStr('docString', model.docString),
     metadataProps: model.metadataProps.map((p) => ({ key: p.key, value: p.value })),
     graph: graphToProto(model.graph, ext),
     functions: model.functions,
@@ -134,13 +140,13 @@ function graphToProto(g: Graph, ext: ExternalWriter | null): OnnxTypes.IGraphPro
     }
   }
   return {
-    name: g.name,
-    docString: g.docString,
+    ...optStr('name', g.name),
+    ...optStr('docString', g.docString),
     node: g.nodes.map((n) => ({
-      name: n.name,
+      ...optStr('name', n.name),
       opType: n.op,
-      domain: n.domain,
-      docString: n.docString,
+      ...optStr('domain', n.domain),
+      ...optStr('docString', n.docString),
       input: n.inputs.map((v) => (v ? v.name : '')),
       output: n.outputs.map((v) => (v.placeholder && v.uses.length === 0 && !v.isGraphOutput ? '' : v.name)),
       attribute: [...n.attrs.entries()].map(([name, a]) => attributeToProto(name, a)),
@@ -171,7 +177,7 @@ function valueInfoToProto(v: Value): OnnxTypes.IValueInfoProto {
 }
 
 export function tensorToProto(name: string, t: TensorData, ext: ExternalWriter | null, docString = ''): OnnxTypes.ITensorProto {
-  const out: OnnxTypes.ITensorProto = { name, dataType: t.dtype, dims: t.dims.map((d) => toLong(BigInt(d))) };
+  const out: OnnxTypes.ITensorProto = { ...optStr('name', name), dataType: t.dtype, dims: t.dims.map((d) => toLong(BigInt(d))) };
   if (docString) out.docString = docString;
   if (t.dtype === DType.STRING) {
     out.stringData = [...t.strings()];

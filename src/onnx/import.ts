@@ -83,6 +83,12 @@ export function decodeOnnx(bytes: Uint8Array, options: DecodeOptions = {}): Mode
   model.trainingInfo = proto.trainingInfo ?? [];
   const ctx: Ctx = { where, modelPath: options.displayPath ?? options.path ?? '<bytes>', baseDir: options.baseDir, warn };
   model.graph = importGraph(proto.graph, ctx);
+  try {
+    model.graph.verify();
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(e.code, `${where}: ${e.message}`, e.hint);
+    throw e;
+  }
   return model;
 }
 

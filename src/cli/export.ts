@@ -1,0 +1,86 @@
+/** The default command: `sf2-export <model.onnx> [--target LIST] [--out DIR] ...` */
+import { UsageError } from '../errors.js';
+import { exportModel, type ExportOptions, type ExportResult } from '../pipeline/export.js';
+import { PRECISIONS, type Precision } from '../pipeline/precision.js';
+import { TARGET_NAMES, type TargetName } from '../targets/target.js';
+import type { Logger } from './log.js';
+import { suggest } from './suggest.js';
+
+export interface ExportCommandOptions {
+  target?: string;
+  precision?: string;
+  out?: string;
+  reference?: string;
+  inputs?: string;
+  images?: string;
+  embedding?: string;
+  device?: string;
+  force?: boolean;
+  json?: boolean;
+  tfjsInput?: string;
+  signKey?: string;
+}
+
+export function parseTargets(s: string | undefined): TargetName[] {
+  const items = (s ?? 'onnx').split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+  const out: TargetName[] = [];
+  for (const it of items) {
+    if (it === 'web' || it === 'all') out.push(...TARGET_NAMES);
+    else if ((TARGET_NAMES as readonly string[]).includes(it)) out.push(it as TargetName);
+    else throw new UsageError(`unknown target "${it}"${suggest(it, [...TARGET_NAMES, 'web'])}`, `--target takes a comma list of ${TARGET_NAMES.join(', ')}, or web for all three`);
+  }
+  return [...new Set(out)];
+}
+
+export function parsePrecisions(s: string | undefined): Precision[] | undefined {
+  if (s === undefined) return undefined;
+  const items = s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+  for (const it of items) {
+    if (!(PRECISIONS as readonly string[]).includes(it)) {
+      throw new UsageError(`unknown precision "${it}"${suggest(it, [...PRECISIONS])}`, `--precision takes a comma list of ${PRECISIONS.join(', ')}`);
+    }
+  }
+  return [...new Set(items)] as Precision[];
+}
+
+export async function exportCommand(model: string, opts: ExportCommandOptions, log: Logger): Promise<number> {
+  const device = opts.device ?? 'all';
+  if (!['cpu', 'gpu', 'all'].includes(device)) throw new UsageError(`--device ${device}: expected cpu, gpu or all`);
+  if (opts.tfjsInput && !['nchw', 'nhwc'].includes(opts.tfjsInput)) throw new UsageError(`--tfjs-input ${opts.tfjsInput}: expected nchw or nhwc`);
+  const options: ExportOptions = {
+    out: opts.out,
+    targets: parseTargets(opts.target),
+    precisions: parsePrecisions(opts.precision),
+    reference: opts.reference,
+    inputs: opts.inputs,
+    images: opts.images,
+    embedding: opts.embedding,
+    device: device as 'cpu' | 'gpu' | 'all',
+    force: opts.force,
+    signKey: opts.signKey,
+    targetOptions: { tfjsInput: opts.tfjsInput as 'nchw' | 'nhwc' | undefined },
+    log,
+  };
+  let result: ExportResult;
+  try {
+    result = await exportModel(model, options);
+  } catch (e) {
+    const partial = (e as { result?: ExportResult }).result;
+    if (partial && opts.json) printJson(partial);
+    throw e;
+  }
+  if (opts.json) printJson(result);
+  else log.info(`wrote ${result.out} (${result.manifest.files.length} files)${result.parity ? `; parity ${result.parity.pass ? 'passed' : 'FAILED'}` : ''}`);
+  return 0;
+}
+
+function printJson(r: ExportResult): void {
+  process.stdout.write(
+    JSON.stringify({
+      ok: r.ok,
+      out: r.out,
+      files: r.manifest.files,
+      parity: r.parity ? { pass: r.parity.pass, results: r.parity.results, skipped: r.parity.skippedRuntimes } : null,
+    }) + '\n',
+  );
+}

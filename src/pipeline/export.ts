@@ -1,0 +1,169 @@
+/**
+ * The export pipeline, the tool's main job:
+ *
+ *   load -> optimize (strip head, fold BN, clean up, shapes)
+ *        -> for each target x precision: write into a temporary bundle folder
+ *        -> parity of every bundle on every runtime available -> reports
+ *        -> manifest.json -> rename the folder into place
+ *
+ * On a parity failure the bundle, its reports and its manifest are still
+ * written (for inspection) and a ParityError (exit 5) is thrown afterwards.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, statSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { ParityError, UnsupportedError, UsageError } from '../errors.js';
+import { silentLogger, type Logger } from '../cli/log.js';
+import { loadOnnx } from '../onnx/import.js';
+import { cloneModel } from '../ir/clone.js';
+import type { Model } from '../ir/model.js';
+import { optimize } from '../passes/index.js';
+import type { PassReport } from '../passes/pass.js';
+import { loadTarget } from '../targets/registry.js';
+import type { BundleFile, CalibrationData, Target, TargetName, TargetOptions } from '../targets/target.js';
+import { BundleDir } from './bundle-dir.js';
+import { SPHEREFACE2_MEAN, SPHEREFACE2_STD, type ModelContract } from './contract.js';
+import { buildManifest, manifestJson, MANIFEST_FILE, type Manifest } from './manifest.js';
+import { DEFAULT_PRECISIONS, type Precision } from './precision.js';
+import { finishParity, type ParityOptions, type ParitySummary } from './parity-step.js';
+
+export interface ExportOptions extends ParityOptions {
+  /** Bundle folder (default ./sf2-dist/<model name>). */
+  out?: string;
+  targets?: readonly TargetName[];
+  precisions?: readonly Precision[];
+  /** Tensor to cut at instead of the detected embedding. */
+  embedding?: string;
+  /** Replace an existing output folder. */
+  force?: boolean;
+  /** Skip parity entirely (never the default; for packaging experiments). */
+  skipParity?: boolean;
+  targetOptions?: TargetOptions;
+  log?: Logger;
+}
+
+export interface ExportResult {
+  readonly ok: boolean;
+  readonly out: string;
+  readonly manifest: Manifest;
+  readonly parity: ParitySummary | null;
+}
+
+export function defaultOutDir(modelPath: string): string {
+  return join('sf2-dist', basename(modelPath).replace(/\.onnx$/i, ''));
+}
+
+export async function exportModel(modelPath: string, options: ExportOptions = {}): Promise<ExportResult> {
+  const log = options.log ?? silentLogger;
+  const targets = [...new Set(options.targets ?? ['onnx'])];
+  const precisions = [...new Set(options.precisions ?? DEFAULT_PRECISIONS)];
+  if (targets.length === 0) throw new UsageError('no target given', 'pass --target onnx, tfjs, webgpu or web');
+  const out = options.out ?? defaultOutDir(modelPath);
+  if (resolve(out) === resolve(modelPath)) throw new UsageError('--out is the input model itself', 'choose an output folder');
+
+  // Everything that can be refused is refused before anything is written.
+  const loaded = loadTarget; // lazy targets
+  const targetImpls: Target[] = [];
+  for (const t of targets) targetImpls.push(await loaded(t));
+
+  let end = log.step(`loading ${modelPath}`);
+  const model = loadOnnx(modelPath, { onWarning: (w) => log.warn(w) });
+  const source = { path: basename(modelPath), sha256: await sha256(modelPath), bytes: statSync(modelPath).size };
+  end(`${model.graph.nodes.length} nodes, opset ${model.opset('') ?? '?'}`);
+
+  end = log.step('optimizing');
+  const optimized = cloneModel(model);
+  const passes = optimize(optimized, { embedding: options.embedding }, { log });
+  end(summarizePasses(passes));
+  const contract = contractOf(optimized);
+  const head = (passes.find((p) => p.pass === 'strip-head')?.details ?? {}) as Record<string, unknown>;
+
+  const problems: string[] = [];
+  for (const t of targetImpls) {
+    for (const p of precisions) {
+      try {
+        t.check(optimized, p);
+      } catch (e) {
+        if (e instanceof UnsupportedError || e instanceof UsageError) problems.push(`${t.name}/${p}: ${e.message}`);
+        else throw e;
+      }
+    }
+  }
+  if (problems.length) {
+    throw new UnsupportedError('target', `cannot write ${problems.length === 1 ? 'this bundle' : 'these bundles'}: ${problems.join('; ')}`, 'see docs/targets.md for what each target supports');
+  }
+
+  const dir = BundleDir.open(out, !!options.force);
+  try {
+    const calibration: CalibrationData | undefined = options.calibrationData;
+    const files: BundleFile[] = [];
+    const targetDetails: Record<string, unknown> = {};
+    for (const t of targetImpls) {
+      for (const precision of precisions) {
+        const endT = log.step(`writing ${t.name} ${precision}`);
+        const res = await t.write({ model: optimized, contract, precision, outDir: dir.tmp, log, options: options.targetOptions ?? {}, calibration });
+        files.push(...res.files);
+        if (res.details) targetDetails[`${t.name}/${precision}`] = res.details;
+        endT(res.files.map((f) => f.path).join(', '));
+      }
+    }
+
+    const parity = options.skipParity
+      ? null
+      : await finishParity({ bundleDir: dir.tmp, files, contract, originalModelPath: resolve(modelPath), embedding: head.embeddingTensor as string | undefined, options, log, precisions, targets });
+
+    const manifest = await buildManifest(dir.tmp, {
+      source,
+      contract,
+      head,
+      passes,
+      targets: targetDetails,
+      bundleFiles: files,
+      parity: parity ? { pass: parity.pass, report: parity.reportPath, failures: parity.failures, skipped: parity.skipped } : null,
+    });
+    writeFileSync(join(dir.tmp, MANIFEST_FILE), manifestJson(manifest));
+    if (options.signKey) {
+      const { signBundle } = await import('../parity/verify.js');
+      await signBundle(dir.tmp, options.signKey);
+    }
+    dir.commit();
+    const result: ExportResult = { ok: parity ? parity.pass : true, out: dir.final, manifest, parity };
+    if (parity && !parity.pass) {
+      throw Object.assign(new ParityError(`parity failed for ${parity.failures.join('; ')}; the bundle and its reports are in ${out}`, 'see parity-report.md in the bundle'), { result });
+    }
+    return result;
+  } catch (e) {
+    dir.abort();
+    throw e;
+  }
+}
+
+function summarizePasses(reports: readonly PassReport[]): string {
+  return reports
+    .filter((r) => r.changed)
+    .map((r) => `${r.pass} (${Object.entries(r.counts).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ')})`)
+    .join('; ') || 'nothing to change';
+}
+
+/** The preprocessing contract of an optimized (head-stripped, shaped) model. */
+export function contractOf(m: Model): ModelContract {
+  const g = m.graph;
+  const inputs = g.realInputs();
+  if (inputs.length !== 1) throw new UnsupportedError('model-inputs', `the optimized model has ${inputs.length} inputs; a face embedding model has one image input`);
+  const input = inputs[0]!;
+  const out = g.outputs[0]!;
+  const d = out.shape?.[1];
+  if (g.outputs.length !== 1 || typeof d !== 'number') throw new UnsupportedError('model-outputs', 'the optimized model does not have one [N, D] embedding output');
+  return {
+    embeddingDim: d,
+    output: out.name,
+    input: { name: input.name, shape: input.shape ?? ['N', 3, 112, 112], layout: 'NCHW', colorOrder: 'RGB', mean: [...SPHEREFACE2_MEAN], std: [...SPHEREFACE2_STD] },
+    flipTTA: 'sum',
+  };
+}
+
+async function sha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
