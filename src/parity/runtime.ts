@@ -22,6 +22,8 @@ export interface RuntimeInfo {
   /** Execution provider or backend, e.g. "cpu", "webgpu", "wasm". */
   readonly backend: string;
   readonly adapter?: AdapterInfo;
+  /** Facts a reader needs (which Vulkan driver, how the adapter was probed, ...). */
+  readonly notes?: readonly string[];
 }
 
 export type Probe = { readonly available: true; readonly info: RuntimeInfo } | { readonly available: false; readonly reason: string };

@@ -1,0 +1,34 @@
+/**
+ * Every parity runtime, by target. A target's engineer adds ONE line here per
+ * runtime: `{ id, target, device, load }`, with `load` importing the module
+ * lazily (so a missing optional package only matters when that runtime runs).
+ * The engine probes each runtime that matches the bundle's targets and the
+ * --device choice; one that cannot run here is reported as skipped with the
+ * reason its probe (or its loader) gives, never left out silently.
+ */
+import type { TargetName } from '../../targets/target.js';
+import type { ParityRuntime } from '../runtime.js';
+
+export interface RuntimeEntry {
+  /** Same as the runtime's id: "<engine>/<backend>", e.g. "onnxruntime-node/cpu". */
+  readonly id: string;
+  readonly target: TargetName;
+  readonly device: 'cpu' | 'gpu';
+  readonly load: () => Promise<ParityRuntime>;
+}
+
+export const RUNTIMES: readonly RuntimeEntry[] = [
+  // onnx target: onnxruntime-node (src/parity/runtimes/ort-node.ts)
+  { id: 'onnxruntime-node/cpu', target: 'onnx', device: 'cpu', load: async () => (await import('./ort-node.js')).ortNodeCpu },
+  { id: 'onnxruntime-node/webgpu', target: 'onnx', device: 'gpu', load: async () => (await import('./ort-node.js')).ortNodeWebgpu },
+  { id: 'onnxruntime-node/cuda', target: 'onnx', device: 'gpu', load: async () => (await import('./ort-node.js')).ortNodeCuda },
+  // tfjs target: add lines here (tfjs in Node cpu/wasm, headless Chromium webgpu/webgl)
+  // webgpu target: add lines here (Dawn in Node, headless Chromium)
+];
+
+export type DeviceChoice = 'cpu' | 'gpu' | 'all';
+
+/** The entries for these targets and this --device choice, in table order. */
+export function runtimesFor(targets: readonly TargetName[], device: DeviceChoice = 'all', ids?: readonly string[]): RuntimeEntry[] {
+  return RUNTIMES.filter((r) => targets.includes(r.target) && (device === 'all' || r.device === device) && (!ids || ids.includes(r.id)));
+}
