@@ -19,6 +19,7 @@ export interface ExportCommandOptions {
   json?: boolean;
   tfjsInput?: string;
   signKey?: string;
+  parity?: boolean;
 }
 
 export function parseTargets(s: string | undefined): TargetName[] {
@@ -58,6 +59,7 @@ export async function exportCommand(model: string, opts: ExportCommandOptions, l
     device: device as 'cpu' | 'gpu' | 'all',
     force: opts.force,
     signKey: opts.signKey,
+    skipParity: opts.parity === false,
     targetOptions: { tfjsInput: opts.tfjsInput as 'nchw' | 'nhwc' | undefined },
     log,
   };

@@ -68,6 +68,7 @@ function buildProgram(run: Runner): Command {
     .option('--tfjs-input <layout>', 'tfjs bundle input layout: nchw (default) or nhwc')
     .option('--sign-key <file>', 'ed25519 private key (PEM) to sign the bundle')
     .option('-f, --force', 'replace an existing output folder')
+    .option('--no-parity', 'skip the parity check (the bundle then has no report and does not verify)')
     .option('--json', 'print one JSON object on stdout, logs on stderr')
     .option('-q, --quiet', 'print nothing but errors')
     .option('--verbose', 'print details and stack traces')
@@ -91,6 +92,20 @@ function buildProgram(run: Runner): Command {
     .addHelpText('after', '\nExamples:\n  sf2-export inspect fixtures/iresnet18.eval.onnx\n  sf2-export inspect model.onnx --json | jq .head\n')
     .action(async (model: string, opts: { json?: boolean; embedding?: string } & GlobalOpts) => {
       await run(async (log) => (await import('./inspect.js')).inspectCommand(model, opts, log), opts)();
+    });
+
+  program
+    .command('pack')
+    .description('make a deterministic release tarball of a bundle (with MODEL_CARD.md and SHA256SUMS)')
+    .argument('<dir>', 'the bundle folder')
+    .option('-o, --out <file>', 'the tarball (default <dir>.tgz)')
+    .option('-f, --force', 'replace an existing tarball')
+    .option('--json', 'print one JSON object on stdout')
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('--verbose', 'print details and stack traces')
+    .addHelpText('after', '\nExamples:\n  sf2-export pack sf2-dist/iresnet18\n  sf2-export pack sf2-dist/iresnet18 --out release/iresnet18-1.0.tgz\n')
+    .action(async (dir: string, opts: { out?: string; force?: boolean; json?: boolean } & GlobalOpts) => {
+      await run(async (log) => (await import('./pack.js')).packCommand(dir, opts, log), opts)();
     });
 
   // more commands register here

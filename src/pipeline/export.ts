@@ -55,7 +55,7 @@ export function defaultOutDir(modelPath: string): string {
 
 export async function exportModel(modelPath: string, options: ExportOptions = {}): Promise<ExportResult> {
   const log = options.log ?? silentLogger;
-  const targets = [...new Set(options.targets ?? ['onnx'])];
+  const targets: TargetName[] = [...new Set<TargetName>(options.targets ?? ['onnx'])];
   const precisions = [...new Set(options.precisions ?? DEFAULT_PRECISIONS)];
   if (targets.length === 0) throw new UsageError('no target given', 'pass --target onnx, tfjs, webgpu or web');
   const out = options.out ?? defaultOutDir(modelPath);

@@ -1,0 +1,101 @@
+/**
+ * `pack`: a release tarball of a bundle that is byte-for-byte reproducible.
+ *
+ * Determinism: entries sorted by path, every mtime fixed (2000-01-01, as the
+ * epoch is refused by some unpackers), mode 0644/0755 normalized, owner and
+ * group 0 with no user or group names (tar `portable`), and gzip without a
+ * timestamp or file name in its header. Two packs of one bundle are identical.
+ *
+ * Contents, under one top folder `<name>/`: every file of the bundle
+ * (manifest.json, the parity reports, the target folders), plus a generated
+ * MODEL_CARD.md and SHA256SUMS (sha256sum format, over every other file).
+ */
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import * as tar from 'tar';
+import { InputError, UsageError } from '../errors.js';
+import { listFiles } from '../pipeline/bundle-dir.js';
+import { MANIFEST_FILE, type Manifest } from '../pipeline/manifest.js';
+import { modelCard } from './model-card.js';
+
+export const FIXED_MTIME = new Date('2000-01-01T00:00:00Z');
+
+export interface PackOptions {
+  /** Output tarball (default <DIR>.tgz beside the bundle). */
+  out?: string;
+  force?: boolean;
+}
+
+export interface PackResult {
+  readonly file: string;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly entries: readonly string[];
+}
+
+export function readManifest(dir: string): Manifest {
+  const p = join(dir, MANIFEST_FILE);
+  if (!existsSync(p)) throw new InputError('bundle', `${dir} has no ${MANIFEST_FILE}`, 'pack a folder written by sf2-export');
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as Manifest;
+  } catch (e) {
+    throw new InputError('bundle', `${p} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+export async function packBundle(dir: string, options: PackOptions = {}): Promise<PackResult> {
+  const root = resolve(dir);
+  if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`${dir} is not a folder`, 'pass a bundle folder written by sf2-export');
+  const manifest = readManifest(root);
+  const name = basename(root);
+  const out = resolve(options.out ?? `${root}.tgz`);
+  if (out.startsWith(root + '/')) throw new UsageError('--out is inside the bundle folder', 'write the tarball elsewhere');
+  if (existsSync(out) && !options.force) throw new UsageError(`${out} already exists`, 'pass --force to replace it');
+
+  const stage = mkdtempSync(join(tmpdir(), 'sf2-pack-'));
+  try {
+    const top = join(stage, name);
+    const files = listFiles(root);
+    for (const f of files) {
+      mkdirSync(dirname(join(top, f)), { recursive: true });
+      copyFileSync(join(root, f), join(top, f));
+    }
+    const reportPath = join(root, 'parity-report.json');
+    const report = existsSync(reportPath) ? (JSON.parse(readFileSync(reportPath, 'utf8')) as unknown) : undefined;
+    writeFileSync(join(top, 'MODEL_CARD.md'), modelCard(manifest, report, files.map((f) => ({ path: f, bytes: statSync(join(root, f)).size }))));
+    const summed = listFiles(top).filter((f) => f !== 'SHA256SUMS');
+    const sums = summed.map((f) => `${createHash('sha256').update(readFileSync(join(top, f))).digest('hex')}  ${f}\n`).join('');
+    writeFileSync(join(top, 'SHA256SUMS'), sums);
+    const entries = listFiles(top).map((f) => `${name}/${f}`);
+    const dirs = [...new Set(entries.flatMap((e) => ancestorsOf(e)))].sort();
+    const all = [...dirs, ...entries].sort();
+    const tmpOut = `${out}.tmp-${process.pid}`;
+    await tar.create(
+      {
+        file: tmpOut,
+        cwd: stage,
+        gzip: { level: 9 },
+        portable: true,
+        mtime: FIXED_MTIME,
+        noDirRecurse: true,
+        follow: false,
+      },
+      all,
+    );
+    renameSync(tmpOut, out);
+    const bytes = readFileSync(out);
+    void manifest;
+    return { file: out, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex'), entries };
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+function ancestorsOf(path: string): string[] {
+  const parts = path.split('/');
+  const out: string[] = [];
+  for (let i = 1; i < parts.length; i++) out.push(parts.slice(0, i).join('/'));
+  return out;
+}
