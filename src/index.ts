@@ -17,3 +17,4 @@ export { attr, type Attribute } from './ir/attribute.js';
 export { inferShapes } from './ir/shape-infer.js';
 export { Sf2Error, ExitCode, UsageError, InputError, UnsupportedError, ParityError, VerifyError } from './errors.js';
 export { TOOL_VERSION } from './version.js';
+export { optimize, PASSES, runPasses, type Pass, type PassReport, type PassOptions, type PassContext } from './passes/index.js';

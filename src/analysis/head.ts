@@ -81,7 +81,20 @@ function classOperands(n: Node): { act: Value; weight: Value } | undefined {
 }
 
 export function findHead(g: Graph, override?: string): HeadInfo {
-  if (override) return headFromEmbedding(g, override, {});
+  if (override) {
+    // The user names the cut. The head is whatever the cut removes; when the
+    // detected classifier is among it, its facts (classes, weight) still apply.
+    const auto = findHead(g);
+    if (auto.found && auto.embedding === override) return auto;
+    const cut = headFromEmbedding(g, override, {});
+    if (!g.value(override)) return cut;
+    const e = g.value(override)!;
+    const d = typeof e.shape?.[e.shape.length - 1] === 'number' ? (e.shape![e.shape!.length - 1] as number) : undefined;
+    const facts: Partial<HeadInfo> = auto.found && auto.classifier && cut.nodes.includes(auto.classifier)
+      ? { weight: auto.weight, weightLayout: auto.weightLayout, classes: auto.classes, classifier: auto.classifier, normalization: auto.normalization }
+      : {};
+    return { ...cut, ...facts, featureDim: d ?? facts.featureDim, found: cut.nodes.length > 0 };
+  }
   const candidates: { node: Node; act: Value; weight: Value; norm: NonNullable<ReturnType<typeof matchL2Normalize>> }[] = [];
   for (const n of g.nodes) {
     const ops = classOperands(n);

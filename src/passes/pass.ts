@@ -28,6 +28,14 @@ export interface PassOptions {
   readonly embedding?: string;
   /** Keep this many as symbolic batch dimension name (shapes). */
   readonly batchSymbol?: string;
+  /**
+   * What fold-batchnorm does with a BN that cannot fold exactly (before a padded
+   * conv, after a residual Add): 'keep' it as BatchNormalization (default, measured
+   * faster: docs/benchmarks.md) or rewrite it as 'affine' Mul + Add.
+   */
+  readonly bnUnfoldable?: 'keep' | 'affine';
+  /** Input [H, W] when the model leaves them symbolic (shapes; default: the model's, else 112x112). */
+  readonly inputSize?: readonly [number, number];
 }
 
 export interface PassContext {

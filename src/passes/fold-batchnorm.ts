@@ -1,0 +1,441 @@
+/**
+ * fold-batchnorm: fold every inference BatchNormalization into a neighbouring
+ * linear op, exactly.
+ *
+ * An inference BN is a per-channel affine map on axis 1:
+ *     BN(x)[c] = gamma[c] * (x[c] - mean[c]) / sqrt(var[c] + eps) + beta[c] = s[c] * x[c] + t[c]
+ *     s = gamma / sqrt(var + eps),   t = beta - mean * s
+ * All arithmetic below is done in float64 and rounded once to the weight's dtype.
+ *
+ * Before                                  After
+ *  conv-bn:   x -> Conv(W, b) -> BN        x -> Conv(W', b')
+ *               W'[o, ...] = W[o, ...] * s[o]          (grouped and depthwise alike:
+ *               b'[o]      = (b[o] - mean[o]) * s[o] + beta[o] = b[o]*s[o] + t[o]     o is axis 0)
+ *  gemm-bn:   x -> Gemm(B, C) -> BN1d      x -> Gemm(B', C'), beta = 1
+ *               op(B)'[:, j] = op(B)[:, j] * s[j]      (column j of op(B): B[:, j] when
+ *               C'[j] = beta*C[j]*s[j] + t[j]           transB = 0, B[j, :] when transB = 1)
+ *             x -> MatMul(B) [-> Add(c)] -> BN1d    same on B; c' = c*s + t, or a new Add(t)
+ *  bn-flatten-gemm: x[N,C,H,W] -> BN -> Flatten -> Gemm(B, C)   x -> Flatten -> Gemm(B', C')
+ *               flattened column j belongs to channel c(j) = floor(j / (H*W)), so
+ *               op(B)'[j, :] = op(B)[j, :] * s[c(j)]
+ *               C'[n] = beta*C[n] + alpha * sum_j t[c(j)] * op(B)[j, n]      (the shift through W)
+ *             (also BN1d -> Gemm directly: H*W = 1; and MatMul, whose bias goes to an Add)
+ *  bn-conv:   x -> BN -> Conv(W, b), the conv pads nothing (1x1 downsample)
+ *               input channel of W[o, i, ...] is ci = group(o) * (C/groups) + i,  group(o) = floor(o / (O/groups))
+ *               W'[o, i, ...] = W[o, i, ...] * s[ci]
+ *               b'[o] = b[o] + sum_{i,k} W[o, i, k] * t[ci]
+ *             exact only without padding: zero padding is applied AFTER the BN, so with
+ *             padding the border taps would read 0 in the original but t in the folded conv.
+ *
+ * Preconditions (classifyBn in ../analysis/batchnorm.ts, plus the checks here):
+ * parameters constant, 1-D of one length C, float dtypes; inference mode; the
+ * linear op's weight constant; channel counts agree; the op it folds into is
+ * read only by this BN (or, bn-conv, the BN is read only by unpadded convs); var + eps > 0.
+ * A BN that fails is listed in `skipped` with the reason and left unchanged.
+ *
+ * A BN that cannot fold exactly (before a padded conv, after a residual Add,
+ * before a PRelu) is KEPT as a BatchNormalization by default. Measured on
+ * onnxruntime-node 1.30 (cpu, this machine; bench/fold-batchnorm-affine.ts,
+ * docs/benchmarks.md "fold-batchnorm: unfoldable BN as affine vs
+ * BatchNormalization"): one BatchNormalization kernel is as fast as or faster than the
+ * equivalent Mul + Add pair (two broadcast passes over the tensor), with graph
+ * optimizations on and off; and it keeps the graph smaller. `bnUnfoldable:
+ * 'affine'` rewrites them as x * s + t with s, t shaped [1, C, 1, 1] instead.
+ */
+import type { Graph } from '../ir/graph.js';
+import { attr } from '../ir/attribute.js';
+import { DType, dtypeName } from '../ir/dtype.js';
+import type { Node } from '../ir/node.js';
+import type { TensorData } from '../ir/tensor.js';
+import type { Value } from '../ir/value.js';
+import { classifyBn, convPads, isTrainingBn, type BnFinding } from '../analysis/batchnorm.js';
+import type { Pass, PassOptions, PassReport } from './pass.js';
+import { FOLDABLE_FLOATS, fromF64, isOnnxDomain, product, readF64, ReportBuilder } from './util.js';
+
+export interface BnParams {
+  readonly channels: number;
+  readonly s: Float64Array;
+  readonly t: Float64Array;
+}
+
+/** s = gamma / sqrt(var + eps), t = beta - mean * s, in float64; or why not. */
+export function bnParams(bn: Node): BnParams | string {
+  const [, gamma, beta, mean, variance] = bn.inputs;
+  const ps = [gamma, beta, mean, variance];
+  if (!ps.every((p) => p?.const)) return 'scale, bias, mean or variance is not a constant';
+  const ts = ps.map((p) => p!.const!);
+  const c = ts[0]!.size;
+  if (!ts.every((t) => t.dims.length === 1 && t.dims[0] === c)) {
+    return `parameters are not 1-D of one length (${ts.map((t) => `[${t.dims.join(',')}]`).join(' ')})${bn.attrInt('spatial', 1) === 0 ? ', spatial=0' : ''}`;
+  }
+  const bad = ts.find((t) => !FOLDABLE_FLOATS.has(t.dtype));
+  if (bad) return `parameters are ${dtypeName(bad.dtype)}`;
+  const eps = bn.attrFloat('epsilon', 1e-5);
+  const [g, b, m, v] = ts.map(readF64) as [Float64Array, Float64Array, Float64Array, Float64Array];
+  const s = new Float64Array(c), t = new Float64Array(c);
+  for (let i = 0; i < c; i++) {
+    const d = v[i]! + eps;
+    if (!(d > 0)) return `variance + epsilon of channel ${i} is ${d}, not positive`;
+    s[i] = g[i]! / Math.sqrt(d);
+    t[i] = b[i]! - m[i]! * s[i]!;
+  }
+  return { channels: c, s, t };
+}
+
+type FoldResult = { ok: true } | { ok: false; reason: string };
+const fail = (reason: string): FoldResult => ({ ok: false, reason });
+const OK: FoldResult = { ok: true };
+
+function weightOf(v: Value | null | undefined, what: string): TensorData | string {
+  const t = v?.const;
+  if (!t) return `${what} is not a constant`;
+  if (!FOLDABLE_FLOATS.has(t.dtype)) return `${what} is ${dtypeName(t.dtype)}`;
+  return t;
+}
+
+function newConst(g: Graph, base: Value | null | undefined, fallback: string, dtype: number, dims: readonly number[], values: Float64Array): Value {
+  return g.addConstant(g.uniqueName(`${base?.name ?? fallback}_bnfold`), fromF64(dtype, dims, values));
+}
+
+/** Per-output-feature bias of a Gemm's C operand (times beta), or why it has none. */
+function gemmBias(gemm: Node, nOut: number): Float64Array | string {
+  const c = gemm.inputs[2];
+  const out = new Float64Array(nOut);
+  if (!c) return out;
+  if (!c.const) return 'its bias is not a constant';
+  const dims = c.const.dims;
+  const vals = readF64(c.const);
+  const beta = gemm.attrFloat('beta', 1);
+  if (vals.length === 1) out.fill(vals[0]! * beta);
+  else if (vals.length === nOut && (dims.length === 1 || (dims.length === 2 && dims[0] === 1))) for (let j = 0; j < nOut; j++) out[j] = vals[j]! * beta;
+  else return `its bias has shape [${dims.join(',')}], not per output feature`;
+  return out;
+}
+
+function setGemmBias(g: Graph, gemm: Node, dtype: number, bias: Float64Array, opset: number): void {
+  gemm.setInput(2, newConst(g, gemm.inputs[2], `${gemm.name}.bias`, dtype, [bias.length], bias));
+  gemm.setAttr('beta', attr.float(1));
+  if (opset < 7) gemm.setAttr('broadcast', attr.int(1));
+}
+
+/** The constant operand of an Add that adds a bias to `x`, if it is one. */
+function biasAddOf(x: Value): { add: Node; index: number } | undefined {
+  const add = x.onlyConsumer;
+  if (!add || add.op !== 'Add' || !isOnnxDomain(add)) return undefined;
+  const index = add.inputs[0] === x ? 1 : add.inputs[1] === x ? 0 : -1;
+  if (index < 0 || !add.inputs[index]?.const) return undefined;
+  return { add, index };
+}
+
+// ---- the folds ------------------------------------------------------------------------
+
+/** conv-bn: W'[o] = W[o] * s[o], b' = b * s + t */
+function foldConvBn(g: Graph, bn: Node, conv: Node, p: BnParams): FoldResult {
+  const w = weightOf(conv.inputs[1], 'the conv weight');
+  if (typeof w === 'string') return fail(w);
+  const o = w.dims[0]!;
+  if (o !== p.channels) return fail(`the conv has ${o} output channels, the BN ${p.channels}`);
+  const bias = conv.inputs[2];
+  if (bias && !bias.const) return fail('the conv bias is not a constant');
+  const wv = readF64(w);
+  const inner = wv.length / o;
+  for (let oc = 0; oc < o; oc++) for (let k = 0; k < inner; k++) wv[oc * inner + k]! *= p.s[oc]!;
+  const bv = bias ? readF64(bias.const!) : new Float64Array(o);
+  if (bv.length !== o) return fail(`the conv bias has ${bv.length} values for ${o} channels`);
+  for (let oc = 0; oc < o; oc++) bv[oc] = bv[oc]! * p.s[oc]! + p.t[oc]!;
+  conv.setInput(1, newConst(g, conv.inputs[1], `${conv.name}.weight`, w.dtype, w.dims, wv));
+  conv.setInput(2, newConst(g, bias, `${conv.name}.bias`, bias?.const?.dtype ?? w.dtype, [o], bv));
+  g.bypass(bn, conv.outputs[0]!);
+  return OK;
+}
+
+/** gemm-bn on a Gemm: op(B)[:, j] *= s[j], C' = beta*C*s + t */
+function foldGemmBn(g: Graph, bn: Node, gemm: Node, p: BnParams, opset: number): FoldResult {
+  const w = weightOf(gemm.inputs[1], 'the Gemm weight');
+  if (typeof w === 'string') return fail(w);
+  if (w.dims.length !== 2) return fail('the Gemm weight is not 2-D');
+  const transB = gemm.attrInt('transB', 0) === 1;
+  const [r, c] = w.dims as [number, number];
+  const nOut = transB ? r : c;
+  if (nOut !== p.channels) return fail(`the Gemm has ${nOut} output features, the BN ${p.channels}`);
+  const bias = gemmBias(gemm, nOut);
+  if (typeof bias === 'string') return fail(bias);
+  const wv = readF64(w);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) wv[i * c + j]! *= p.s[transB ? i : j]!;
+  for (let j = 0; j < nOut; j++) bias[j] = bias[j]! * p.s[j]! + p.t[j]!;
+  gemm.setInput(1, newConst(g, gemm.inputs[1], `${gemm.name}.weight`, w.dtype, w.dims, wv));
+  setGemmBias(g, gemm, gemm.inputs[2]?.const?.dtype ?? w.dtype, bias, opset);
+  g.bypass(bn, gemm.outputs[0]!);
+  return OK;
+}
+
+/** gemm-bn on MatMul (+ Add bias): B[:, j] *= s[j]; c' = c*s + t, or a new Add(t) */
+function foldMatMulBn(g: Graph, bn: Node, mm: Node, p: BnParams): FoldResult {
+  const w = weightOf(mm.inputs[1], 'the MatMul weight');
+  if (typeof w === 'string') return fail(w);
+  if (w.dims.length !== 2) return fail('the MatMul weight is not 2-D');
+  const rank = mm.inputs[0]?.shape?.length;
+  if (rank !== 2) return fail(`the MatMul input has rank ${rank ?? 'unknown'}; the BN's channel axis is the MatMul's feature axis only for 2-D inputs`);
+  const [k, nOut] = w.dims as [number, number];
+  if (nOut !== p.channels) return fail(`the MatMul has ${nOut} output features, the BN ${p.channels}`);
+  const y = mm.outputs[0]!;
+  const biasAdd = bn.inputs[0] === y ? undefined : biasAddOf(y);
+  let bias: Float64Array | undefined;
+  if (biasAdd) {
+    const cv = biasAdd.add.inputs[biasAdd.index]!.const!;
+    const vals = readF64(cv);
+    if (!(vals.length === 1 || (vals.length === nOut && cv.dims[cv.dims.length - 1] === nOut && product(cv.dims) === nOut))) {
+      return fail(`the bias of ${biasAdd.add.name} has shape [${cv.dims.join(',')}], not per output feature`);
+    }
+    bias = new Float64Array(nOut);
+    for (let j = 0; j < nOut; j++) bias[j] = vals.length === 1 ? vals[0]! : vals[j]!;
+  }
+  const wv = readF64(w);
+  for (let i = 0; i < k; i++) for (let j = 0; j < nOut; j++) wv[i * nOut + j]! *= p.s[j]!;
+  mm.setInput(1, newConst(g, mm.inputs[1], `${mm.name}.weight`, w.dtype, w.dims, wv));
+  const nb = new Float64Array(nOut);
+  for (let j = 0; j < nOut; j++) nb[j] = (bias?.[j] ?? 0) * p.s[j]! + p.t[j]!;
+  if (biasAdd) {
+    const old = biasAdd.add.inputs[biasAdd.index]!;
+    biasAdd.add.setInput(biasAdd.index, newConst(g, old, `${mm.name}.bias`, old.const!.dtype, [nOut], nb));
+    g.bypass(bn, biasAdd.add.outputs[0]!);
+  } else {
+    const add = g.addNode({ op: 'Add', name: `${bn.name}_bias`, inputs: [y, newConst(g, null, `${mm.name}.bias`, w.dtype, [nOut], nb)], outputs: [`${y.name}_bnfold`], before: bn });
+    add.outputs[0]!.dtype = y.dtype;
+    add.outputs[0]!.shape = y.shape ? [...y.shape] : undefined;
+    g.bypass(bn, add.outputs[0]!);
+  }
+  return OK;
+}
+
+/**
+ * bn-flatten-gemm: x -> BN -> Flatten -> Gemm|MatMul (or BN1d -> Gemm|MatMul):
+ * op(B)[j, :] *= s[c(j)], bias += alpha * t[c(.)] @ op(B)
+ */
+function foldBnIntoGemmInput(g: Graph, bn: Node, gemm: Node, p: BnParams, opset: number): FoldResult {
+  const x = bn.inputs[0]!;
+  const y = bn.outputs[0]!;
+  const flat = gemm.inputs[0] === y ? undefined : y.onlyConsumer;
+  if (flat && !(flat.op === 'Flatten' || flat.op === 'Reshape')) return fail(`${flat.op} between the BN and ${gemm.name}`);
+  const w = weightOf(gemm.inputs[1], `the ${gemm.op} weight`);
+  if (typeof w === 'string') return fail(w);
+  if (w.dims.length !== 2) return fail(`the ${gemm.op} weight is not 2-D`);
+  const isGemm = gemm.op === 'Gemm';
+  const transB = isGemm && gemm.attrInt('transB', 0) === 1;
+  if (isGemm && gemm.attrInt('transA', 0) === 1) return fail('the Gemm has transA = 1');
+  const [r, c] = w.dims as [number, number];
+  const k = transB ? c : r;
+  const nOut = transB ? r : c;
+  if (k % p.channels !== 0) return fail(`${gemm.op} input width ${k} is not a multiple of the BN's ${p.channels} channels`);
+  const hw = k / p.channels;
+  const xs = x.shape;
+  if (!flat && xs && xs.length !== 2) return fail(`the BN input has rank ${xs.length}; without a Flatten it must be 2-D`);
+  if (flat && xs) {
+    const spatial = xs.slice(2);
+    if (spatial.every((d) => typeof d === 'number') && product(spatial as number[]) !== hw) return fail(`the BN input's spatial size ${product(spatial as number[])} does not match ${gemm.op} width ${k} / ${p.channels} channels`);
+    if (xs[1] !== undefined && typeof xs[1] === 'number' && xs[1] !== p.channels) return fail(`the BN input has ${xs[1]} channels, the BN ${p.channels}`);
+  }
+  if (flat?.op === 'Flatten' && flat.attrInt('axis', 1) !== 1) return fail('the Flatten does not flatten from axis 1');
+  if (flat?.op === 'Reshape') {
+    const tgt = flat.inputs[1]?.const?.numbers();
+    const batchLike = (d: number) => d === 0 || d === -1 || (typeof xs?.[0] === 'number' && d === xs[0]);
+    if (!tgt || tgt.length !== 2 || !((tgt[1] === -1 && batchLike(tgt[0]!) && tgt[0] !== -1) || (tgt[1] === k && batchLike(tgt[0]!)))) {
+      return fail(`the Reshape between the BN and ${gemm.op} is not a flatten to [N, ${k}]`);
+    }
+  }
+  let alpha = 1;
+  let bias: Float64Array | string;
+  let mmBias: { add: Node; index: number } | undefined;
+  if (isGemm) {
+    alpha = gemm.attrFloat('alpha', 1);
+    bias = gemmBias(gemm, nOut);
+  } else {
+    mmBias = biasAddOf(gemm.outputs[0]!);
+    bias = new Float64Array(nOut);
+    if (mmBias) {
+      const cv = mmBias.add.inputs[mmBias.index]!.const!;
+      const vals = readF64(cv);
+      if (!(vals.length === 1 || (vals.length === nOut && product(cv.dims) === nOut))) mmBias = undefined;
+      else for (let j = 0; j < nOut; j++) bias[j] = vals.length === 1 ? vals[0]! : vals[j]!;
+    }
+  }
+  if (typeof bias === 'string') return fail(bias);
+  const wv = readF64(w);
+  const scaled = Float64Array.from(wv);
+  // op(B)[j, n] lives at B[j*nOut + n] (transB = 0) or B[n*k + j] (transB = 1).
+  for (let j = 0; j < k; j++) {
+    const ch = Math.floor(j / hw);
+    const s = p.s[ch]!, t = p.t[ch]!;
+    for (let n = 0; n < nOut; n++) {
+      const at = transB ? n * k + j : j * nOut + n;
+      scaled[at]! *= s;
+      bias[n]! += alpha * t * wv[at]!;
+    }
+  }
+  gemm.setInput(1, newConst(g, gemm.inputs[1], `${gemm.name}.weight`, w.dtype, w.dims, scaled));
+  if (isGemm) setGemmBias(g, gemm, gemm.inputs[2]?.const?.dtype ?? w.dtype, bias, opset);
+  else if (mmBias) {
+    const old = mmBias.add.inputs[mmBias.index]!;
+    mmBias.add.setInput(mmBias.index, newConst(g, old, `${gemm.name}.bias`, old.const!.dtype, [nOut], bias));
+  } else {
+    const out = gemm.outputs[0]!;
+    const add = g.addNode({ op: 'Add', name: `${bn.name}_shift`, inputs: [], outputs: [`${out.name}_bnfold`] });
+    const keepName = out.isGraphOutput;
+    out.replaceAllUsesWith(add.outputs[0]!);
+    add.setInputs([out, newConst(g, null, `${gemm.name}.bias`, w.dtype, [nOut], bias)]);
+    add.outputs[0]!.dtype = out.dtype;
+    add.outputs[0]!.shape = out.shape ? [...out.shape] : undefined;
+    if (keepName) {
+      const name = out.name;
+      g.rename(out, g.uniqueName(`${name}_matmul`));
+      g.rename(add.outputs[0]!, name);
+    }
+  }
+  if (flat) flat.setInput(0, x);
+  else gemm.setInput(0, x);
+  g.removeNode(bn);
+  return OK;
+}
+
+/** bn-conv (unpadded): W'[o, i] = W[o, i] * s[ci], b'[o] = b[o] + sum W[o, i, k] * t[ci] */
+function foldBnIntoConvInput(g: Graph, bn: Node, convs: readonly Node[], p: BnParams): FoldResult {
+  const x = bn.inputs[0]!;
+  const plans: { conv: Node; w: TensorData; wv: Float64Array; bv: Float64Array }[] = [];
+  for (const conv of convs) {
+    if (convPads(conv)) return fail(`${conv.name} pads its input`);
+    const w = weightOf(conv.inputs[1], `the weight of ${conv.name}`);
+    if (typeof w === 'string') return fail(w);
+    const bias = conv.inputs[2];
+    if (bias && !bias.const) return fail(`the bias of ${conv.name} is not a constant`);
+    const group = conv.attrInt('group', 1);
+    const [o, cg] = w.dims as [number, number];
+    if (cg * group !== p.channels) return fail(`${conv.name} reads ${cg * group} channels, the BN has ${p.channels}`);
+    if (o % group !== 0) return fail(`${conv.name}: ${o} output channels do not split into ${group} groups`);
+    const og = o / group;
+    const taps = product(w.dims.slice(2));
+    const src = readF64(w);
+    const wv = Float64Array.from(src);
+    const bv = bias ? readF64(bias.const!) : new Float64Array(o);
+    for (let oc = 0; oc < o; oc++) {
+      const base = Math.floor(oc / og) * cg;
+      for (let i = 0; i < cg; i++) {
+        const s = p.s[base + i]!, t = p.t[base + i]!;
+        for (let q = 0; q < taps; q++) {
+          const at = (oc * cg + i) * taps + q;
+          wv[at]! *= s;
+          bv[oc]! += src[at]! * t;
+        }
+      }
+    }
+    plans.push({ conv, w, wv, bv });
+  }
+  for (const { conv, w, wv, bv } of plans) {
+    const bias = conv.inputs[2];
+    conv.setInput(1, newConst(g, conv.inputs[1], `${conv.name}.weight`, w.dtype, w.dims, wv));
+    conv.setInput(2, newConst(g, bias, `${conv.name}.bias`, bias?.const?.dtype ?? w.dtype, [bv.length], bv));
+    conv.setInput(0, x);
+  }
+  g.removeNode(bn);
+  return OK;
+}
+
+/** An unfoldable BN as x * s + t with s, t shaped [1, C, 1, ...] (bnUnfoldable: 'affine'). */
+function toAffine(g: Graph, bn: Node, p: BnParams): FoldResult {
+  const x = bn.inputs[0]!;
+  const rank = x.shape?.length;
+  if (rank === undefined || rank < 2) return fail('its input rank is unknown');
+  const dtype = bn.inputs[1]!.const!.dtype === DType.DOUBLE ? DType.DOUBLE : x.dtype ?? DType.FLOAT;
+  const dims = [1, p.channels, ...Array<number>(rank - 2).fill(1)];
+  const s = newConst(g, bn.inputs[1], `${bn.name}.scale`, dtype, dims, p.s);
+  const t = newConst(g, bn.inputs[2], `${bn.name}.shift`, dtype, dims, p.t);
+  const mul = g.addNode({ op: 'Mul', name: `${bn.name}_scale`, inputs: [x, s], outputs: [`${bn.outputs[0]!.name}_scaled`], before: bn });
+  const add = g.addNode({ op: 'Add', name: `${bn.name}_shift`, inputs: [mul.outputs[0]!, t], outputs: [`${bn.outputs[0]!.name}_affine`], before: bn });
+  for (const v of [mul.outputs[0]!, add.outputs[0]!]) {
+    v.dtype = x.dtype;
+    v.shape = x.shape ? [...x.shape] : undefined;
+  }
+  g.bypass(bn, add.outputs[0]!);
+  return OK;
+}
+
+const COUNTS = ['folded', 'convBn', 'gemmBn', 'bnFlattenGemm', 'bnConv', 'affine'] as const;
+const PATTERN_COUNT: Record<string, (typeof COUNTS)[number]> = { 'conv-bn': 'convBn', 'gemm-bn': 'gemmBn', 'bn-flatten-gemm': 'bnFlattenGemm', 'bn-conv': 'bnConv' };
+
+function foldOne(g: Graph, bn: Node, f: BnFinding, p: BnParams, opset: number): FoldResult {
+  const x = bn.inputs[0]!;
+  const y = bn.outputs[0]!;
+  switch (f.pattern) {
+    case 'conv-bn':
+      return foldConvBn(g, bn, x.producer!, p);
+    case 'gemm-bn': {
+      const prod = x.producer!;
+      if (prod.op === 'Gemm') return foldGemmBn(g, bn, prod, p, opset);
+      if (prod.op === 'MatMul') return foldMatMulBn(g, bn, prod, p);
+      // MatMul -> Add(bias) -> BN
+      const mm = [prod.inputs[0], prod.inputs[1]].map((v) => v?.producer).find((n) => n?.op === 'MatMul');
+      return mm ? foldMatMulBn(g, bn, mm, p) : fail(`no MatMul before ${prod.name}`);
+    }
+    case 'bn-flatten-gemm': {
+      const c = y.onlyConsumer;
+      const gemm = c && (c.op === 'Gemm' || c.op === 'MatMul') ? c : c?.outputs[0]?.onlyConsumer;
+      return gemm ? foldBnIntoGemmInput(g, bn, gemm, p, opset) : fail('no Gemm or MatMul after the flatten');
+    }
+    case 'bn-conv':
+      return foldBnIntoConvInput(g, bn, y.consumers, p);
+    case 'standalone':
+      return fail(f.reason);
+  }
+}
+
+export const foldBatchNorm: Pass = {
+  name: 'fold-batchnorm',
+  description: 'fold BatchNormalization into the neighbouring Conv / Gemm / MatMul (float64 arithmetic), keep or rewrite the ones that cannot fold exactly',
+  run(model, options: PassOptions): PassReport {
+    const g = model.graph;
+    const opset = model.opset('') ?? 17;
+    const mode = options.bnUnfoldable ?? 'keep';
+    const rb = new ReportBuilder('fold-batchnorm', COUNTS);
+    const folded: { node: string; pattern: string; into: string }[] = [];
+    const bns = g.nodes.filter((n) => n.op === 'BatchNormalization' && isOnnxDomain(n));
+    for (const bn of bns) {
+      const f = classifyBn(bn);
+      const p = bnParams(bn);
+      if (typeof p === 'string') {
+        rb.skip(bn.name, p);
+        continue;
+      }
+      if (isTrainingBn(bn)) {
+        rb.skip(bn.name, f.reason);
+        continue;
+      }
+      if (f.foldable) {
+        const r = foldOne(g, bn, f, p, opset);
+        if (r.ok) {
+          rb.add('folded');
+          rb.add(PATTERN_COUNT[f.pattern]!);
+          folded.push({ node: bn.name, pattern: f.pattern, into: f.into ?? '' });
+          continue;
+        }
+        rb.skip(bn.name, `${f.pattern}: ${r.reason}`);
+        continue;
+      }
+      if (mode === 'affine') {
+        const r = toAffine(g, bn, p);
+        if (r.ok) {
+          rb.add('affine');
+          folded.push({ node: bn.name, pattern: 'affine', into: `${bn.name}_scale,${bn.name}_shift` });
+          continue;
+        }
+        rb.skip(bn.name, `${f.reason}; not rewritten as Mul + Add: ${r.reason}`);
+        continue;
+      }
+      rb.skip(bn.name, `${f.reason}; kept as BatchNormalization (as fast as or faster than Mul + Add on onnxruntime, docs/benchmarks.md)`);
+    }
+    const changed = folded.length > 0;
+    if (changed) {
+      g.cleanup();
+      g.toposort();
+    }
+    return rb.build(changed, { folded });
+  },
+};

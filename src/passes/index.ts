@@ -1,0 +1,39 @@
+/**
+ * The optimization pipeline and the pass table.
+ *
+ *   strip-head                         once: the cut is the first thing, so nothing
+ *                                      below spends time on the head
+ *   (cleanup, fold-batchnorm, cleanup) to a fixpoint (at most 4 rounds): cleanup
+ *                                      removes Identity/Dropout between a BN and the op
+ *                                      it folds into; folding leaves unused weights
+ *   shapes                             once, last: the final graph gets its annotations
+ *
+ * The reports come back in that order (one per list position; fixpoint rounds
+ * merged, see runner.ts), ready for the manifest.
+ */
+import type { Model } from '../ir/model.js';
+import { cleanup } from './cleanup.js';
+import { foldBatchNorm } from './fold-batchnorm.js';
+import type { Pass, PassContext, PassOptions, PassReport } from './pass.js';
+import { runPasses } from './runner.js';
+import { shapes } from './shapes.js';
+import { stripHead } from './strip-head.js';
+
+export { runPasses, mergeReports, type RunnerOptions, type RunnerReport } from './runner.js';
+export type { Pass, PassContext, PassOptions, PassReport, Skip } from './pass.js';
+
+/** Every pass by name (for the CLI and for tests). */
+export const PASSES: Readonly<Record<string, Pass>> = {
+  [stripHead.name]: stripHead,
+  [cleanup.name]: cleanup,
+  [foldBatchNorm.name]: foldBatchNorm,
+  [shapes.name]: shapes,
+};
+
+export function optimize(model: Model, options: PassOptions, ctx: PassContext): PassReport[] {
+  const reports: PassReport[] = [];
+  reports.push(...runPasses(model, [stripHead], options, ctx));
+  reports.push(...runPasses(model, [cleanup, foldBatchNorm, cleanup], options, ctx, { fixpoint: true, maxIterations: 4, before: ['strip-head'] }));
+  reports.push(...runPasses(model, [shapes], options, ctx, { before: ['strip-head', 'cleanup', 'fold-batchnorm', 'cleanup'] }));
+  return reports;
+}
