@@ -19,7 +19,7 @@ export function modelCard(m: Manifest, report: unknown, files: readonly { path: 
   const arch = (m.passes.find((p) => p.pass === 'strip-head')?.details as Record<string, unknown> | undefined)?.architecture;
   if (arch) lines.push(`- Architecture: ${String(arch)}`);
   lines.push(`- Input \`${m.model.input.name}\`: float32 ${JSON.stringify(m.model.input.shape)}, ${m.model.input.layout}, ${m.model.input.colorOrder}, aligned 112x112 faces.`);
-  lines.push(`- Preprocessing: x = (pixel - ${m.model.input.mean.join('/')}) / ${m.model.input.std.join('/')} per channel.`);
+  lines.push(`- Preprocessing: x = (pixel - mean) / std per RGB channel, mean [${m.model.input.mean.join(', ')}], std [${m.model.input.std.join(', ')}].`);
   lines.push(`- Evaluation: embedding = f(x) + f(horizontal flip of x) (flipTTA "${m.model.flipTTA}"), L2-normalized; score = cosine similarity.`, '');
   lines.push('## What was stripped', '');
   if (head && Object.keys(head).length) {
