@@ -20,6 +20,8 @@ export interface ExportCommandOptions {
   tfjsInput?: string;
   signKey?: string;
   parity?: boolean;
+  /** From the config file: per-precision threshold overrides for the parity engine. */
+  thresholds?: Record<string, unknown>;
 }
 
 export function parseTargets(s: string | undefined): TargetName[] {
@@ -60,6 +62,7 @@ export async function exportCommand(model: string, opts: ExportCommandOptions, l
     force: opts.force,
     signKey: opts.signKey,
     skipParity: opts.parity === false,
+    thresholds: opts.thresholds,
     targetOptions: { tfjsInput: opts.tfjsInput as 'nchw' | 'nhwc' | undefined },
     log,
   };

@@ -73,12 +73,17 @@ function buildProgram(run: Runner): Command {
     .option('-q, --quiet', 'print nothing but errors')
     .option('--verbose', 'print details and stack traces')
     .addHelpText('after', '\nExamples:\n  sf2-export model.onnx --target web\n  sf2-export model.onnx --target onnx --reference ref.npz --out dist/model --json\n  sf2-export inspect model.onnx\n')
-    .action(async (model: string | undefined, opts: Record<string, unknown> & GlobalOpts) => {
+    .option('--config <file>', `options file (default ./${'sf2-export.config.json'} when present); flags override it`)
+    .action(async (model: string | undefined, opts: Record<string, unknown> & GlobalOpts, cmd: Command) => {
       if (!model) {
         program.help({ error: true });
         return;
       }
-      await run(async (log) => (await import('./export.js')).exportCommand(model, opts, log), opts)();
+      await run(async (log) => {
+        const { applyConfig } = await import('./apply-config.js');
+        const merged = applyConfig(opts, (k) => cmd.getOptionValueSource(k), log);
+        return (await import('./export.js')).exportCommand(model, merged, log);
+      }, opts)();
     });
 
   program
