@@ -6,7 +6,7 @@ type Loader = () => Promise<Target>;
 
 const TARGETS: Readonly<Record<TargetName, Loader | string>> = {
   onnx: async () => (await import('./onnx/target.js')).onnxTarget,
-  tfjs: 'the tfjs target is not built yet',
+  tfjs: async () => (await import('./tfjs/target.js')).tfjsTarget,
   webgpu: 'the webgpu target is not built yet',
 };
 

@@ -23,6 +23,8 @@ export const RUNTIMES: readonly RuntimeEntry[] = [
   { id: 'onnxruntime-node/webgpu', target: 'onnx', device: 'gpu', load: async () => (await import('./ort-node.js')).ortNodeWebgpu },
   { id: 'onnxruntime-node/cuda', target: 'onnx', device: 'gpu', load: async () => (await import('./ort-node.js')).ortNodeCuda },
   // tfjs target: add lines here (tfjs in Node cpu/wasm, headless Chromium webgpu/webgl)
+  { id: 'tfjs-node/cpu', target: 'tfjs', device: 'cpu', load: async () => (await import('./tfjs-node.js')).tfjsNodeCpu },
+  { id: 'tfjs-node/wasm', target: 'tfjs', device: 'cpu', load: async () => (await import('./tfjs-node.js')).tfjsNodeWasm },
   // webgpu target: add lines here (Dawn in Node, headless Chromium)
 ];
 
