@@ -26,6 +26,13 @@ export interface BundleFile {
 export interface CalibrationData {
   readonly data: Float32Array;
   readonly dims: readonly number[];
+  /** Optional (quantization): reference embeddings [N, D] of these rows (PyTorch), measured against instead of the fp32 model. */
+  readonly embeddings?: Float32Array;
+  /** Optional (quantization): verification pairs over these rows [M, 2] and their labels [M] (decision flips are checked). */
+  readonly pairs?: Int32Array;
+  readonly issame?: Uint8Array;
+  /** Optional: where the rows came from, for reports (e.g. "fixtures/sfnet10.npz inputs"). */
+  readonly source?: string;
 }
 
 export interface TargetContext {
@@ -46,6 +53,12 @@ export interface TargetOptions {
   readonly tfjsInput?: 'nchw' | 'nhwc';
   /** Quantization options (issue: quantization). */
   readonly calibrationMethod?: 'minmax' | 'percentile' | 'entropy';
+  /** int8 flavour of the ONNX bundle (default 'qdq'; docs/quantization.md). */
+  readonly int8Scheme?: 'qdq' | 'weight-only';
+  /** Per-layer sensitivity measurements: 'auto' (only when thresholds fail, default), 'always', 'off'. */
+  readonly sensitivity?: 'auto' | 'always' | 'off';
+  /** ONNX fp16: 'none' (default) or 'ort-cpu' (explicit float32 islands where onnxruntime cpu has no float16 kernel). */
+  readonly fp16Islands?: 'none' | 'ort-cpu';
 }
 
 export interface TargetResult {

@@ -1,25 +1,70 @@
 /**
- * The ONNX target: DIR/onnx/model.<precision>.onnx. fp32 is the optimized graph
- * as it is; other precisions are made by src/quantize from a clone.
+ * The ONNX target: DIR/onnx/model.<precision>.onnx.
+ *   fp32  the optimized graph as it is;
+ *   fp16  float16 weights and activations, float32 input and output
+ *         (src/quantize/fp16.ts), block list + measured sensitivity;
+ *   int8  static QDQ (default) or weight-only int8 (option int8Scheme),
+ *         opset raised to 13, calibrated on ctx.calibration, measured
+ *         sensitivity (src/quantize/int8.ts).
+ * Quantized bundles are made from a clone; what stayed in higher precision and
+ * why, and the measured embedding metric, go into TargetResult.details.
  */
 import { saveOnnx } from '../../onnx/export.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../../errors.js';
+import { UnsupportedError } from '../../errors.js';
+import { DType } from '../../ir/dtype.js';
 import type { Target, TargetContext, TargetResult } from '../target.js';
 import type { Model } from '../../ir/model.js';
 import type { Precision } from '../../pipeline/precision.js';
+import { opsetProblems } from '../../quantize/opset.js';
+import { INT8_OPSET } from '../../quantize/int8.js';
+import { quantizeFloat16, quantizeInt8, syntheticInputs, DEFAULT_INT8_SCHEME, DEFAULT_CALIBRATION_METHOD, type MeasureInputs } from '../../quantize/index.js';
 
 export const onnxTarget: Target = {
   name: 'onnx',
-  check(_model: Model, precision: Precision) {
-    if (precision !== 'fp32') throw new UsageError(`--precision ${precision}: not built yet for the onnx target`, 'use --precision fp32');
+  check(model: Model, precision: Precision) {
+    if (precision === 'fp32') return;
+    const problems: string[] = [];
+    const inputs = model.graph.realInputs();
+    if (inputs.length !== 1 || inputs[0]!.dtype !== DType.FLOAT) problems.push('the model must have one float32 input');
+    if (model.graph.outputs.length !== 1 || model.graph.outputs[0]!.dtype !== DType.FLOAT) problems.push('the model must have one float32 output (the embedding)');
+    if (precision === 'int8') {
+      const bad = opsetProblems(model, INT8_OPSET);
+      if (bad.length) problems.push(`int8 needs opset ${INT8_OPSET} (per-channel DequantizeLinear) and these nodes of the opset-${model.opset('')} model cannot be converted: ${bad.join(', ')}`);
+    }
+    if (problems.length) throw new UnsupportedError('onnx-precision', `--precision ${precision} for the onnx target: ${problems.join('; ')}`, 're-export the model at opset 13 or later, or leave this precision out');
   },
   async write(ctx: TargetContext): Promise<TargetResult> {
     const dir = join(ctx.outDir, 'onnx');
     mkdirSync(dir, { recursive: true });
     const rel = `onnx/model.${ctx.precision}.onnx`;
-    saveOnnx(ctx.model, join(ctx.outDir, rel), { externalData: 'auto' });
-    return { files: [{ path: rel, target: 'onnx', precision: ctx.precision, role: 'model' }] };
+    const files = [{ path: rel, target: 'onnx' as const, precision: ctx.precision, role: 'model' as const }];
+    if (ctx.precision === 'fp32') {
+      saveOnnx(ctx.model, join(ctx.outDir, rel), { externalData: 'auto' });
+      return { files };
+    }
+    const inputs = measureInputs(ctx);
+    const common = { log: ctx.log, sensitivity: ctx.options.sensitivity ?? 'auto' } as const;
+    const end = ctx.log.step(`quantizing to ${ctx.precision}`);
+    const res = ctx.precision === 'fp16'
+      ? await quantizeFloat16(ctx.model, inputs, { ...common, islands: ctx.options.fp16Islands ?? 'none' })
+      : await quantizeInt8(ctx.model, inputs, { ...common, scheme: ctx.options.int8Scheme ?? DEFAULT_INT8_SCHEME, method: ctx.options.calibrationMethod ?? DEFAULT_CALIBRATION_METHOD });
+    const d = res.details;
+    end(`min cosine ${d.result.minCosine.toFixed(6)}${d.result.flips !== null ? `, ${d.result.flips} flips` : ''}; ${d.higherPrecision.length} nodes in float32`);
+    if (!d.pass) ctx.log.warn(`onnx ${ctx.precision}: ${d.failure ?? 'thresholds not met'} (see the manifest's target details)`);
+    saveOnnx(res.model, join(ctx.outDir, rel), { externalData: 'auto' });
+    return { files, details: d };
   },
 };
+
+function measureInputs(ctx: TargetContext): MeasureInputs {
+  const c = ctx.calibration;
+  if (!c) {
+    const s = syntheticInputs(ctx.model);
+    ctx.log.warn(`onnx ${ctx.precision}: no calibration data; measuring on ${s.source}`);
+    return s;
+  }
+  const pairs = c.pairs && c.issame && c.issame.length ? { pairs: c.pairs, issame: c.issame } : undefined;
+  return { data: c.data, dims: c.dims, reference: c.embeddings, pairs, source: c.source };
+}

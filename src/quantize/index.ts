@@ -1,0 +1,285 @@
+/**
+ * Quantization entry points used by the targets: float32 model in, quantized
+ * model and a report out. Every decision is measured on onnxruntime-node cpu
+ * against reference embeddings (the PyTorch references when given, else the
+ * float32 model's own embeddings on the same runtime):
+ *
+ *   quantizeFloat16: float16 weights and activations (fp16.ts), block list,
+ *     then the sensitivity pass on the float16 emulation (activations rounded
+ *     to float16 after every float16 node) with the fp16 thresholds.
+ *   quantizeInt8: weight-only or static QDQ (int8.ts), activation ranges
+ *     calibrated on the inputs (calibrate.ts), then the sensitivity pass on
+ *     the real int8 model with the int8 thresholds.
+ *
+ * The returned details go into TargetResult.details (and the manifest): the
+ * scheme, what stayed in higher precision and why, the per-layer
+ * measurements when they were needed, and the final metric.
+ */
+import type { Logger } from '../cli/log.js';
+import { silentLogger } from '../cli/log.js';
+import type { Model } from '../ir/model.js';
+import { encodeOnnx } from '../onnx/export.js';
+import { convertToFloat16, float16Units, type KeptNode } from './fp16.js';
+import { buildQdq, buildWeightOnly, qdqTensors, qdqUnits, weightUnits, type Int8Scheme } from './int8.js';
+import { calibrate, DEFAULT_PERCENTILE, type CalibrationMethod } from './calibrate.js';
+import { checkEmbeddings, FP16_THRESHOLDS, INT8_THRESHOLDS, type EmbeddingCheck, type Pairs, type Thresholds } from './metric.js';
+import { loadOrt, runEmbeddings, type Batches } from './ort-run.js';
+import { decideMixedPrecision, type SensitivityMode } from './sensitivity.js';
+import { UsageError } from '../errors.js';
+
+export { quantizeWeightPerChannel, dequantizePerChannel, toFloat16, fromFloat16, activationParams, SCALE_FLOOR } from './schemes.js';
+export type { PerChannelInt8 } from './schemes.js';
+export type { Int8Scheme } from './int8.js';
+export type { CalibrationMethod } from './calibrate.js';
+
+/** The default int8 flavour of the ONNX bundle (measured: docs/quantization.md). */
+export const DEFAULT_INT8_SCHEME: Int8Scheme = 'qdq';
+export const DEFAULT_CALIBRATION_METHOD: CalibrationMethod = 'percentile';
+
+export interface MeasureInputs {
+  /** Inputs [N, C, H, W] float32, for calibration and measurement. */
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+  /** Reference embeddings [N, D] for these rows (PyTorch); default: the float32 model on onnxruntime cpu. */
+  readonly reference?: Float32Array;
+  /** Verification pairs over these rows (decision flips are checked when given). */
+  readonly pairs?: Pairs;
+  /** Where the inputs came from, for the report. */
+  readonly source?: string;
+}
+
+export interface QuantizeOptions {
+  readonly thresholds?: Thresholds;
+  /** 'auto' (default): per-layer measurements only when the fully quantized model misses a threshold. */
+  readonly sensitivity?: SensitivityMode;
+  readonly log?: Logger;
+  /** fp16: explicit float32 islands for onnxruntime cpu (fp16.ts). */
+  readonly islands?: 'none' | 'ort-cpu';
+  /** int8 */
+  readonly scheme?: Int8Scheme;
+  readonly method?: CalibrationMethod;
+  readonly percentile?: number;
+}
+
+export interface MetricSummary {
+  readonly minCosine: number;
+  readonly meanCosine: number;
+  readonly flips: number | null;
+  readonly threshold: number | null;
+  readonly pass: boolean;
+}
+
+export interface HigherPrecision {
+  readonly node: string;
+  readonly op: string;
+  readonly precision: 'fp32';
+  readonly why: string;
+}
+
+export interface QuantizeDetails {
+  readonly precision: 'fp16' | 'int8';
+  readonly scheme: string;
+  readonly measuredOn: string;
+  readonly inputs: { readonly rows: number; readonly source: string; readonly reference: string; readonly pairs: number };
+  readonly thresholds: Thresholds;
+  /** float32 model vs the reference (the floor any precision is measured against). */
+  readonly float32: MetricSummary;
+  /** Every unit quantized, before any mixed-precision decision. */
+  readonly allQuantized: MetricSummary;
+  /** The model as written. */
+  readonly result: MetricSummary;
+  /** fp16: the float16 emulation the decisions were made on. */
+  readonly emulated?: MetricSummary;
+  readonly higherPrecision: readonly HigherPrecision[];
+  readonly sensitivity: {
+    readonly mode: SensitivityMode;
+    readonly measured: boolean;
+    readonly evaluations: number;
+    /** Per-layer measurements, worst first (at most 20). */
+    readonly worst: readonly { node: string; op: string; minCosine: number; meanCosine: number; flips: number | null }[];
+  };
+  readonly pass: boolean;
+  /** Why the thresholds do not hold, when they do not. */
+  readonly failure?: string;
+  readonly [extra: string]: unknown;
+}
+
+export interface QuantizeResult {
+  readonly model: Model;
+  readonly details: QuantizeDetails;
+}
+
+function summary(c: EmbeddingCheck): MetricSummary {
+  return { minCosine: c.minCosine, meanCosine: c.meanCosine, flips: c.flips, threshold: c.threshold, pass: c.pass };
+}
+
+async function runtimeName(): Promise<string> {
+  const ort = await loadOrt();
+  return `onnxruntime-node ${ort.env.versions.common} cpu`;
+}
+
+/** Deterministic synthetic inputs in [-1, 1] (when no calibration data is given). */
+export function syntheticInputs(model: Model, rows = 16): MeasureInputs {
+  const x = model.graph.realInputs()[0]!;
+  const dims = (x.shape ?? [null, 3, 112, 112]).map((d, i) => (typeof d === 'number' ? d : i === 0 ? rows : i === 1 ? 3 : 112));
+  dims[0] = rows;
+  const n = dims.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  let s = 0x9e3779b9;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; // xorshift32
+    data[i] = (s / 0xffffffff) * 2 - 1;
+  }
+  return { data, dims, source: `synthetic: ${rows} rows uniform in [-1, 1] (no calibration data given)` };
+}
+
+interface Context {
+  readonly output: string;
+  readonly dim: number;
+  readonly batches: Batches;
+  readonly reference: Float32Array;
+  readonly pairs: Pairs | undefined;
+  readonly float32: EmbeddingCheck;
+  readonly inputsInfo: QuantizeDetails['inputs'];
+  readonly measuredOn: string;
+}
+
+async function context(model: Model, inputs: MeasureInputs, thresholds: Thresholds): Promise<Context> {
+  const output = model.graph.outputs[0]!.name;
+  const batches: Batches = { data: inputs.data, dims: inputs.dims };
+  const e32 = await runEmbeddings(model, batches, output);
+  const rows = inputs.dims[0]!;
+  const dim = e32.length / rows;
+  if (inputs.reference && inputs.reference.length !== e32.length) {
+    throw new UsageError(`reference embeddings have ${inputs.reference.length} values, the model gives ${e32.length} for ${rows} rows`, 'pass the references of the same inputs');
+  }
+  const reference = inputs.reference ?? e32;
+  return {
+    output, dim, batches, reference, pairs: inputs.pairs,
+    float32: checkEmbeddings(reference, e32, dim, thresholds, inputs.pairs),
+    inputsInfo: {
+      rows,
+      source: inputs.source ?? 'calibration data',
+      reference: inputs.reference ? 'reference embeddings given with the inputs (PyTorch)' : 'the float32 model on onnxruntime-node cpu',
+      pairs: inputs.pairs?.issame.length ?? 0,
+    },
+    measuredOn: await runtimeName(),
+  };
+}
+
+function failureText(c: EmbeddingCheck, t: Thresholds, keptAll: boolean): string | undefined {
+  if (c.pass) return undefined;
+  const parts: string[] = [];
+  if (c.minCosine < t.minCosine) parts.push(`min cosine ${c.minCosine.toFixed(6)} < ${t.minCosine}`);
+  if (c.flips !== null && c.flips > t.maxFlips) parts.push(`${c.flips} decision flips at the reference threshold ${c.threshold?.toFixed(4)}`);
+  return `${parts.join(' and ')}${keptAll ? ' with every measured unit in float32' : ''}`;
+}
+
+export async function quantizeFloat16(model: Model, inputs: MeasureInputs, options: QuantizeOptions = {}): Promise<QuantizeResult> {
+  const log = options.log ?? silentLogger;
+  const thresholds = options.thresholds ?? FP16_THRESHOLDS;
+  const mode = options.sensitivity ?? 'auto';
+  const islands = options.islands ?? 'none';
+  const ctx = await context(model, inputs, thresholds);
+  const units = float16Units(model).map((n) => ({ node: n.name, op: n.op }));
+  const measure = async (m: Model) => checkEmbeddings(ctx.reference, await runEmbeddings(m, ctx.batches, ctx.output), ctx.dim, thresholds, ctx.pairs);
+  const mp = await decideMixedPrecision(units, (keep) => measure(convertToFloat16(model, { keep, emulate: true }).model), mode, (m) => log.debug(m));
+  const why = new Map(mp.kept.map((k) => [k.node, `sensitivity: float16 alone gives min cosine ${k.minCosine.toFixed(6)}; kept so that the embedding reaches ${thresholds.minCosine} (min cosine after: ${k.minCosineAfter.toFixed(6)})`]));
+  const { model: out, report } = convertToFloat16(model, { keep: mp.keep, keepReason: (n) => why.get(n) ?? 'sensitivity', islands });
+  const real = await measure(out);
+  const pass = real.pass && mp.final.pass;
+  return {
+    model: out,
+    details: {
+      precision: 'fp16',
+      scheme: 'float16 weights and activations, float32 graph input and output (one Cast at each end)',
+      islands,
+      measuredOn: ctx.measuredOn,
+      inputs: ctx.inputsInfo,
+      thresholds,
+      float32: summary(ctx.float32),
+      allQuantized: summary(mp.initial),
+      result: summary(real),
+      emulated: summary(mp.final),
+      higherPrecision: report.keptFloat32.map((k: KeptNode) => ({ node: k.node, op: k.op, precision: 'fp32' as const, why: `${k.category}: ${k.reason}` })),
+      sensitivity: sensitivityInfo(mode, mp),
+      casts: report.casts,
+      castsRemoved: report.castsRemoved,
+      float16Nodes: report.float16Nodes,
+      weights: report.weights,
+      note: 'onnxruntime-node cpu has no float16 kernels for Conv, Gemm, Add, PRelu... and computes them in float32 (see docs/quantization.md); "emulated" rounds every float16 node\'s output to float16, as a float16 GPU kernel does',
+      pass,
+      ...(pass ? {} : { failure: failureText(real.pass ? mp.final : real, thresholds, mp.keep.size === units.length) }),
+    },
+  };
+}
+
+export async function quantizeInt8(model: Model, inputs: MeasureInputs, options: QuantizeOptions = {}): Promise<QuantizeResult> {
+  const log = options.log ?? silentLogger;
+  const thresholds = options.thresholds ?? INT8_THRESHOLDS;
+  const mode = options.sensitivity ?? 'auto';
+  const scheme = options.scheme ?? DEFAULT_INT8_SCHEME;
+  const method = options.method ?? DEFAULT_CALIBRATION_METHOD;
+  const ctx = await context(model, inputs, thresholds);
+  const measure = async (m: Model) => checkEmbeddings(ctx.reference, await runEmbeddings(encodeOnnx(m), ctx.batches, ctx.output), ctx.dim, thresholds, ctx.pairs);
+
+  let build: (keep: ReadonlySet<string>) => { model: Model; report: Record<string, unknown> };
+  let units: { node: string; op: string }[];
+  let calibration: Record<string, unknown> | undefined;
+  if (scheme === 'weight-only') {
+    units = weightUnits(model).map((n) => ({ node: n.name, op: n.op }));
+    build = (keep) => buildWeightOnly(model, { keep }) as never;
+  } else {
+    const end = log.step(`calibrating activations (${method})`);
+    const tensors = qdqTensors(model);
+    const ranges = await calibrate(model, tensors, ctx.batches, { method, percentile: options.percentile });
+    end(`${tensors.length} tensors`);
+    units = qdqUnits(model).map((n) => ({ node: n.name, op: n.op }));
+    build = (keep) => buildQdq(model, ranges, { keep }) as never;
+    calibration = {
+      method,
+      ...(method === 'percentile' ? { percentile: options.percentile ?? DEFAULT_PERCENTILE } : {}),
+      rows: ctx.inputsInfo.rows,
+      tensors: tensors.length,
+      clipped: [...ranges].filter(([, r]) => r.lo > r.min || r.hi < r.max).length,
+    };
+  }
+  const mp = await decideMixedPrecision(units, (keep) => measure(build(keep).model), mode, (m) => log.debug(m));
+  const { model: out, report } = build(mp.keep);
+  const result = mp.final;
+  const keptWhy = new Map(mp.kept.map((k) => [k.node, k]));
+  return {
+    model: out,
+    details: {
+      precision: 'int8',
+      scheme: scheme === 'qdq'
+        ? 'static QDQ: int8 weights symmetric per output channel, uint8 activations asymmetric per tensor, int32 biases'
+        : 'weight-only: int8 weights symmetric per output channel (DequantizeLinear), float32 activations',
+      int8Scheme: scheme,
+      measuredOn: ctx.measuredOn,
+      inputs: ctx.inputsInfo,
+      thresholds,
+      float32: summary(ctx.float32),
+      allQuantized: summary(mp.initial),
+      result: summary(result),
+      ...(calibration ? { calibration } : {}),
+      higherPrecision: [...mp.keep].map((n) => {
+        const k = keptWhy.get(n)!;
+        return { node: n, op: k.op, precision: 'fp32' as const, why: `sensitivity: int8 alone gives min cosine ${k.minCosine.toFixed(6)}${k.flips ? ` and ${k.flips} flips` : ''}; kept so that the embedding reaches ${thresholds.minCosine} with no flips (after: ${k.minCosineAfter.toFixed(6)})` };
+      }),
+      sensitivity: sensitivityInfo(mode, mp),
+      build: report,
+      pass: result.pass,
+      ...(result.pass ? {} : { failure: failureText(result, thresholds, mp.keep.size === units.length) }),
+    },
+  };
+}
+
+function sensitivityInfo(mode: SensitivityMode, mp: Awaited<ReturnType<typeof decideMixedPrecision>>): QuantizeDetails['sensitivity'] {
+  return {
+    mode,
+    measured: mp.layers !== null,
+    evaluations: mp.evaluations,
+    worst: (mp.layers ?? []).slice(0, 20).map((l) => ({ node: l.node, op: l.op, minCosine: l.minCosine, meanCosine: l.meanCosine, flips: l.flips })),
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Running a model on onnxruntime-node (cpu) for calibration and sensitivity:
+ * the quantizer measures, it does not guess. onnxruntime is loaded lazily so
+ * the rest of the library does not need it.
+ *
+ * Graph optimizations are left at onnxruntime's default ('all'): the numbers
+ * measured are those a user of the bundle gets (QDQ groups fused into QLinear
+ * kernels, float16 islands inserted by onnxruntime itself).
+ */
+import { encodeOnnx } from '../onnx/export.js';
+import type { Model } from '../ir/model.js';
+import { InputError, UnsupportedError } from '../errors.js';
+
+type Ort = typeof import('onnxruntime-node');
+let ortPromise: Promise<Ort> | null = null;
+export function loadOrt(): Promise<Ort> {
+  ortPromise ??= import('onnxruntime-node').catch((e: unknown) => {
+    ortPromise = null;
+    throw new UnsupportedError('onnxruntime', `onnxruntime-node cannot be loaded: ${(e as Error).message}`, 'install onnxruntime-node (ONNXRUNTIME_NODE_INSTALL=skip npm i onnxruntime-node)');
+  });
+  return ortPromise;
+}
+
+export interface Batches {
+  /** [N, ...] float32, row-major. */
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+}
+
+export interface RunOptions {
+  /** Rows per run (default 16). */
+  readonly batch?: number;
+  readonly executionProvider?: 'cpu' | 'webgpu';
+  readonly optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+/**
+ * Run `model` (or its encoded bytes) over all rows of `input`, batch by batch,
+ * calling `each` with the named outputs of every batch (float32 only).
+ */
+export async function forEachBatch(
+  model: Model | Uint8Array,
+  input: Batches,
+  outputs: readonly string[],
+  each: (rows: number, values: ReadonlyMap<string, Float32Array>) => void,
+  opts: RunOptions = {},
+): Promise<void> {
+  const ort = await loadOrt();
+  const bytes = model instanceof Uint8Array ? model : encodeOnnx(model);
+  let session: import('onnxruntime-node').InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, {
+      executionProviders: [opts.executionProvider ?? 'cpu'],
+      graphOptimizationLevel: opts.optimization ?? 'all',
+      logSeverityLevel: 3,
+    });
+  } catch (e) {
+    throw new InputError('onnxruntime', `onnxruntime cannot load the model: ${firstLine(e)}`, 'run `sf2-export inspect` on the model; report the bug if it is an exported bundle');
+  }
+  try {
+    const inputName = session.inputNames[0]!;
+    const n = input.dims[0]!;
+    const rowSize = input.dims.slice(1).reduce((a, b) => a * b, 1);
+    const batch = Math.max(1, opts.batch ?? 16);
+    for (let r = 0; r < n; r += batch) {
+      const rows = Math.min(batch, n - r);
+      const x = new ort.Tensor('float32', input.data.subarray(r * rowSize, (r + rows) * rowSize), [rows, ...input.dims.slice(1)]);
+      const res = await session.run({ [inputName]: x }, [...outputs]);
+      const m = new Map<string, Float32Array>();
+      for (const o of outputs) {
+        const t = res[o];
+        if (!t || t.type !== 'float32') throw new InputError('onnxruntime', `output ${o} is ${t ? t.type : 'missing'}, expected float32`);
+        m.set(o, t.data as Float32Array);
+      }
+      each(rows, m);
+    }
+  } finally {
+    await session.release();
+  }
+}
+
+/** All rows of one output, concatenated. */
+export async function runEmbeddings(model: Model | Uint8Array, input: Batches, output: string, opts: RunOptions = {}): Promise<Float32Array> {
+  const parts: Float32Array[] = [];
+  await forEachBatch(model, input, [output], (_rows, v) => parts.push(v.get(output)!.slice()), opts);
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+function firstLine(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.split('\n')[0]!.slice(0, 300);
+}
