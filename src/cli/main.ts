@@ -113,6 +113,44 @@ function buildProgram(run: Runner): Command {
       await run(async (log) => (await import('./pack.js')).packCommand(dir, opts, log), opts)();
     });
 
+  program
+    .command('parity')
+    .description('re-run parity on an existing bundle and rewrite its reports (parity-report.json/.html/.md)')
+    .argument('<dir>', 'the bundle folder')
+    .option('--reference <file>', 'PyTorch reference: .npz with inputs and embeddings (or a .npy of embeddings with --inputs)')
+    .option('--inputs <file>', '.npy of preprocessed inputs [N,3,H,W] (with --reference Y.npy)')
+    .option('--images <dir>', 'folder of aligned 112x112 face images; references come from --model')
+    .option('--model <file>', 'the original .onnx the bundle came from: references for --images or synthetic inputs, and for the flip-TTA metric')
+    .option('--embedding <name>', 'the embedding tensor of --model instead of the detected one')
+    .option('--device <which>', 'parity runtimes to use: cpu, gpu or all', 'all')
+    .option('-p, --precision <list>', 'only these precisions (comma list of fp32, fp16, int8)')
+    .option('--rows <n>', 'use only the first N reference rows (software GPU adapters are slow)')
+    .option('--batch <n>', 'rows per run (default 8)')
+    .option('--min-cosine <v>', 'minimum cosine: a number for every precision, or fp16=0.999,int8=0.98')
+    .option('--max-flips <v>', 'largest fraction of pair decisions allowed to flip: a number, or int8=0.02')
+    .option('--thresholds <file>', 'JSON file {"fp16": {"minCosine": 0.999, "maxFlipFraction": 0}}')
+    .option('--sign-key <file>', 'ed25519 private key (PEM) to sign the bundle again')
+    .option('--json', 'print one JSON object on stdout, logs on stderr')
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('--verbose', 'print details and stack traces')
+    .addHelpText('after', '\nExamples:\n  sf2-export parity sf2-dist/iresnet18 --reference ref.npz\n  sf2-export parity sf2-dist/iresnet18 --model iresnet18.onnx --images faces/ --device cpu\n')
+    .action(async (dir: string, opts: Record<string, string | boolean | undefined> & GlobalOpts) => {
+      await run(async (log) => (await import('./parity.js')).parityCommand(dir, opts, log), opts)();
+    });
+
+  program
+    .command('verify')
+    .description('check a bundle against its manifest and parity report (and signature); exit 6 listing every problem')
+    .argument('<path>', 'the bundle folder, or its .tgz from pack')
+    .option('--public-key <file>', 'ed25519 public key (PEM) that must verify the bundle SIGNATURE')
+    .option('--json', 'print one JSON object on stdout')
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('--verbose', 'print details and stack traces')
+    .addHelpText('after', '\nExamples:\n  sf2-export verify sf2-dist/iresnet18\n  sf2-export verify release/iresnet18.tgz --public-key release.pub\n')
+    .action(async (path: string, opts: { publicKey?: string; json?: boolean } & GlobalOpts) => {
+      await run(async (log) => (await import('./verify.js')).verifyCommand(path, opts, log), opts)();
+    });
+
   // more commands register here
 
   void Option;

@@ -26,6 +26,7 @@ export const RUNTIMES: readonly RuntimeEntry[] = [
   { id: 'tfjs-node/cpu', target: 'tfjs', device: 'cpu', load: async () => (await import('./tfjs-node.js')).tfjsNodeCpu },
   { id: 'tfjs-node/wasm', target: 'tfjs', device: 'cpu', load: async () => (await import('./tfjs-node.js')).tfjsNodeWasm },
   // webgpu target: add lines here (Dawn in Node, headless Chromium)
+  { id: 'dawn-node/webgpu', target: 'webgpu', device: 'gpu', load: async () => (await import('./webgpu-dawn.js')).dawnNodeWebgpu },
 ];
 
 export type DeviceChoice = 'cpu' | 'gpu' | 'all';

@@ -1,0 +1,27 @@
+/**
+ * `sf2-export verify DIR|FILE.tgz [--public-key KEY.pub]`: exit 0 only when
+ * every file matches manifest.json and the parity report, the report covers
+ * every model file and passed (recomputed, not trusted), and, with
+ * --public-key, the signature holds. Otherwise exit 6, listing every problem.
+ * The checks are in src/parity/verify.ts.
+ */
+import { assertVerified, verifyBundle } from '../parity/verify.js';
+import type { Logger } from './log.js';
+
+export interface VerifyCommandOptions {
+  publicKey?: string;
+  json?: boolean;
+}
+
+export async function verifyCommand(path: string, opts: VerifyCommandOptions, log: Logger): Promise<number> {
+  const r = await verifyBundle(path, { publicKey: opts.publicKey });
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ ok: r.ok, path, files: r.files, results: r.results, signed: r.signed, signatureChecked: !!opts.publicKey && r.signed, problems: r.problems, notes: r.notes }) + '\n');
+  } else {
+    for (const n of r.notes) log.info(`note: ${n}`);
+    for (const p of r.problems) process.stderr.write(`problem: ${p}\n`);
+    if (r.ok) log.info(`verified ${path}: ${r.files} files, ${r.results} parity results${opts.publicKey ? ', signature valid' : ''}`);
+  }
+  assertVerified(path, r);
+  return 0;
+}

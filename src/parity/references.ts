@@ -1,0 +1,469 @@
+/**
+ * Parity references: preprocessed inputs X [N, 3, H, W] float32 and the
+ * reference embeddings E [N, D] float32 they must map to, plus optional face
+ * pairs for verification metrics. From, in order of preference:
+ *
+ *   --reference REF.npz        arrays `inputs`, `embeddings`, optional `pairs`
+ *                              [M, 2] int and `issame` [M] bool/int, optional
+ *                              `embeddings_flip` [N, D] (reference of the
+ *                              width-flipped inputs, for the flip-TTA metric)
+ *   --inputs X.npy --reference Y.npy
+ *   --images DIR               aligned H x W face images (PNG, JPEG), sorted by
+ *                              name, preprocessed by the contract:
+ *                                  x[c, y, x] = (pixel[y, x, c] - mean[c]) / std[c]
+ *                              (RGB, NCHW; SphereFace2: mean = std = 127.5);
+ *                              references from the ORIGINAL model
+ *   (nothing)                  synthetic inputs (below), references from the
+ *                              original model, and a warning: they test the
+ *                              arithmetic, not faces
+ *
+ * "From the original model" means: the source .onnx, cut so that its output
+ * is the embedding tensor the head reads (findHead, or --embedding NAME),
+ * nothing else changed, run on onnxruntime-node cpu with graph optimizations
+ * OFF (an optimizer's rewrites are exactly what parity must not trust).
+ *
+ * Synthetic inputs: x = clamp(0.5 * z, -1, 1), z ~ N(0, 1) from Box-Muller on
+ * mulberry32(seed) uniforms (seed 0x5F2E5F2E unless given), NCHW order. The
+ * values span the preprocessed pixel range [-1, 1] like real faces do.
+ *
+ * Everything is validated: dtype float32, shapes, N agreement, D equal to the
+ * model's embedding size, finite values, no zero-norm reference row (its
+ * cosine is undefined), pair indices in range. Any failure is an InputError
+ * (exit 3) with a one-line reason.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, extname, join } from 'node:path';
+import { InputError, UsageError } from '../errors.js';
+import type { Logger } from '../cli/log.js';
+import { silentLogger } from '../cli/log.js';
+import type { ModelContract } from '../pipeline/contract.js';
+import { SPHEREFACE2_MEAN, SPHEREFACE2_STD } from '../pipeline/contract.js';
+import { loadOnnx } from '../onnx/import.js';
+import { saveOnnx } from '../onnx/export.js';
+import type { Model } from '../ir/model.js';
+import { findHead, embeddingCandidates } from '../analysis/head.js';
+import { readNpy, readNpz, type NpyArray } from './npy.js';
+import { ort } from './runtimes/ort-node.js';
+
+export interface ReferenceFile {
+  readonly path: string;
+  readonly sha256: string;
+  readonly bytes: number;
+}
+
+export interface ReferenceSet {
+  readonly kind: 'npz' | 'npy' | 'images' | 'synthetic';
+  /** One line: where the references came from. */
+  readonly description: string;
+  /** [N, C, H, W] float32, C order. */
+  readonly inputs: Float32Array;
+  readonly dims: readonly [number, number, number, number];
+  /** [N, D] float32: the reference raw embeddings. */
+  readonly embeddings: Float32Array;
+  readonly dim: number;
+  /** [N, D]: reference embeddings of the width-flipped inputs, when known. */
+  readonly flipEmbeddings?: Float32Array;
+  readonly flipSource?: string;
+  /** [M, 2] row indices, flattened; and same-identity labels [M] (0/1). */
+  readonly pairs?: Int32Array;
+  readonly issame?: Uint8Array;
+  /** Files the references were read from, hashed. */
+  readonly files: readonly ReferenceFile[];
+  readonly warnings: readonly string[];
+}
+
+export interface ReferenceOptions {
+  /** REF.npz, or Y.npy together with `inputs`. */
+  readonly reference?: string;
+  readonly inputs?: string;
+  readonly images?: string;
+  /** The original (head-on) model, for references computed here and for flip references. */
+  readonly originalModel?: string;
+  /** Embedding tensor of the original model instead of the detected one. */
+  readonly embedding?: string;
+  /** The contract of the bundle (input name/shape, D, mean/std). */
+  readonly contract?: ModelContract;
+  /** Synthetic rows (default 16) and seed (default 0x5F2E5F2E). */
+  readonly syntheticCount?: number;
+  readonly seed?: number;
+  readonly log?: Logger;
+}
+
+export const DEFAULT_SEED = 0x5f2e5f2e;
+export const DEFAULT_SYNTHETIC_COUNT = 16;
+export const SYNTHETIC_WARNING = 'synthetic inputs test the arithmetic of the export, not faces: pass --reference REF.npz (PyTorch embeddings of real aligned faces) or --images DIR for a meaningful check';
+
+// ---------------------------------------------------------------- small helpers
+
+function fail(code: string, msg: string, hint?: string): never {
+  throw new InputError(code, msg, hint ?? 'see docs/parity.md for the reference format');
+}
+
+function hashFile(path: string): ReferenceFile {
+  const b = readFileSync(path);
+  return { path, sha256: createHash('sha256').update(b).digest('hex'), bytes: b.length };
+}
+
+/** mulberry32: a 32-bit seeded PRNG; returns uniforms in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n * c * h * w synthetic inputs: clamp(0.5 z, -1, 1), z standard normal by Box-Muller. */
+export function syntheticInputs(n: number, c: number, h: number, w: number, seed = DEFAULT_SEED): Float32Array {
+  const rand = mulberry32(seed);
+  const out = new Float32Array(n * c * h * w);
+  for (let k = 0; k < out.length; k += 2) {
+    // Box-Muller: z0 = sqrt(-2 ln u1) cos(2 pi u2), z1 = sqrt(-2 ln u1) sin(2 pi u2); u1 in (0, 1].
+    const u1 = 1 - rand();
+    const u2 = rand();
+    const r = Math.sqrt(-2 * Math.log(u1));
+    out[k] = Math.max(-1, Math.min(1, 0.5 * r * Math.cos(2 * Math.PI * u2)));
+    if (k + 1 < out.length) out[k + 1] = Math.max(-1, Math.min(1, 0.5 * r * Math.sin(2 * Math.PI * u2)));
+  }
+  return out;
+}
+
+/** Mirror every [C, H, W] image of an [N, C, H, W] batch along W. */
+export function flipWidth(x: Float32Array, dims: readonly [number, number, number, number]): Float32Array {
+  const [n, c, h, w] = dims;
+  const out = new Float32Array(x.length);
+  for (let r = 0; r < n * c * h; r++) {
+    const o = r * w;
+    for (let j = 0; j < w; j++) out[o + j] = x[o + w - 1 - j]!;
+  }
+  return out;
+}
+
+function firstNonFinite(a: ArrayLike<number>): number {
+  for (let k = 0; k < a.length; k++) if (!Number.isFinite(a[k]!)) return k;
+  return -1;
+}
+
+function shapeStr(s: readonly number[]): string {
+  return `[${s.join(', ')}]`;
+}
+
+// ---------------------------------------------------------------- validation
+
+function checkFloat32(a: NpyArray, where: string, rank: number, what: string): Float32Array {
+  if (a.dtype !== 'f4') fail('reference', `${where} is ${a.dtype === 'f8' ? 'float64' : a.dtype}, not float32`, `save it as ${what} with .astype(np.float32)`);
+  if (a.shape.length !== rank) fail('reference', `${where} has shape ${shapeStr(a.shape)}, expected ${what}`);
+  const data = a.data as Float32Array;
+  const bad = firstNonFinite(data);
+  if (bad >= 0) {
+    const per = a.shape.slice(1).reduce((x, y) => x * y, 1) || 1;
+    fail('reference', `${where} holds ${Number.isNaN(data[bad]) ? 'NaN' : 'Inf'} at row ${Math.floor(bad / per)} (element ${bad})`, 'references must be finite; re-export them');
+  }
+  return data;
+}
+
+function checkInputs(a: NpyArray, where: string, contract?: ModelContract): { data: Float32Array; dims: [number, number, number, number] } {
+  const data = checkFloat32(a, where, 4, '[N, 3, H, W] float32 (NCHW)');
+  const [n, c, h, w] = a.shape as [number, number, number, number];
+  if (n < 1) fail('reference', `${where} has no rows (shape ${shapeStr(a.shape)})`);
+  if (c !== 3) fail('reference', `${where} has shape ${shapeStr(a.shape)}: ${c} channels, expected 3 (NCHW RGB)`, a.shape[3] === 3 ? 'it looks NHWC: transpose to NCHW with x.transpose(0, 3, 1, 2)' : undefined);
+  const [, , ch, cw] = contract?.input.shape ?? [];
+  if ((typeof ch === 'number' && ch !== h) || (typeof cw === 'number' && cw !== w)) {
+    fail('reference', `${where} has shape ${shapeStr(a.shape)}, the model takes [N, 3, ${ch}, ${cw}]`);
+  }
+  return { data, dims: [n, c, h, w] };
+}
+
+function checkEmbeddings(a: NpyArray, where: string, n: number, contract?: ModelContract, inputsWhere = 'inputs'): Float32Array {
+  const data = checkFloat32(a, where, 2, '[N, D] float32');
+  const [m, d] = a.shape as [number, number];
+  if (m !== n) fail('reference', `${where} has ${m} rows, ${inputsWhere} has ${n}`, 'the embeddings must be row for row those of the inputs');
+  if (contract && d !== contract.embeddingDim) fail('reference', `${where} has D = ${d}, the model's embedding has ${contract.embeddingDim}`, 'was the reference made for another model, or of the normalized or head output?');
+  for (let r = 0; r < m; r++) {
+    let s = 0;
+    for (let k = 0; k < d; k++) s += data[r * d + k]! ** 2;
+    if (s === 0) fail('reference', `${where} row ${r} is all zeros (its cosine is undefined)`);
+  }
+  return data;
+}
+
+function intArray(a: NpyArray): Float64Array | null {
+  switch (a.dtype) {
+    case 'i1': case 'i2': case 'i4': case 'i8': case 'u1': case 'u2': case 'u4': case 'u8': case 'b1': {
+      const out = new Float64Array(a.data.length);
+      for (let k = 0; k < out.length; k++) out[k] = Number(a.data[k]!);
+      return out;
+    }
+    default:
+      return null;
+  }
+}
+
+function checkPairs(pairs: NpyArray | undefined, issame: NpyArray | undefined, where: string, n: number): { pairs?: Int32Array; issame?: Uint8Array } {
+  if (!pairs && !issame) return {};
+  if (!pairs || !issame) fail('reference', `${where} has ${pairs ? 'pairs but no issame' : 'issame but no pairs'}`, 'give both arrays or neither');
+  const p = intArray(pairs);
+  if (!p || pairs.shape.length !== 2 || pairs.shape[1] !== 2) fail('reference', `${where}:pairs is ${pairs.dtype} ${shapeStr(pairs.shape)}, expected [M, 2] integers`);
+  const m = pairs.shape[0]!;
+  const s = intArray(issame);
+  if (!s || issame.shape.length !== 1 || issame.shape[0] !== m) fail('reference', `${where}:issame is ${issame.dtype} ${shapeStr(issame.shape)}, expected [${m}] bool or 0/1`);
+  const out = new Int32Array(2 * m);
+  for (let k = 0; k < 2 * m; k++) {
+    const v = p[k]!;
+    if (!Number.isInteger(v) || v < 0 || v >= n) fail('reference', `${where}:pairs row ${Math.floor(k / 2)} has index ${v}, outside [0, ${n})`);
+    out[k] = v;
+  }
+  const same = new Uint8Array(m);
+  for (let k = 0; k < m; k++) {
+    if (s[k] !== 0 && s[k] !== 1) fail('reference', `${where}:issame[${k}] is ${s[k]}, not 0 or 1`);
+    same[k] = s[k]!;
+  }
+  return { pairs: out, issame: same };
+}
+
+// ---------------------------------------------------------------- the original model
+
+/**
+ * The original model cut at its embedding: graph outputs = [the embedding
+ * value], dead nodes and head-only inputs (a label) removed. Nothing else changes.
+ */
+export function cutAtEmbedding(model: Model, embedding?: string): { model: Model; embedding: string } {
+  const g = model.graph;
+  let name = embedding;
+  if (!name) {
+    const head = findHead(g);
+    if (head.found && head.embedding) name = head.embedding;
+    else if (g.outputs.length === 1 && g.outputs[0]!.shape?.length === 2) name = g.outputs[0]!.name;
+    else {
+      const c = embeddingCandidates(g);
+      throw new InputError('embedding', `cannot find the embedding in the original model (${head.reason ?? 'no head found'}); candidates: ${c.slice(0, 8).join(', ') || 'none'}`, 'pass --embedding NAME');
+    }
+  }
+  const v = g.value(name);
+  if (!v) throw new InputError('embedding', `the original model has no tensor named ${name}`, 'check --embedding against `sf2-export inspect`');
+  g.outputs = [v];
+  g.cleanup();
+  g.inputs = g.inputs.filter((x) => x.isConst || x.uses.length > 0);
+  g.cleanup();
+  return { model, embedding: name };
+}
+
+export interface EmbeddingRunner {
+  readonly embedding: string;
+  readonly inputName: string;
+  /** [n, C, H, W] -> [n, D] from the cut original model, optimizations off. */
+  run(x: Float32Array, dims: readonly [number, number, number, number]): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+/** Open the original model, cut at its embedding, on onnxruntime-node cpu with graph optimizations OFF. */
+export async function openOriginal(path: string, embedding?: string): Promise<EmbeddingRunner> {
+  const m = loadOnnx(path);
+  const cut = cutAtEmbedding(m, embedding);
+  const inputs = cut.model.graph.realInputs();
+  if (inputs.length !== 1) throw new InputError('model-inputs', `${path}: the embedding needs ${inputs.length} inputs (${inputs.map((v) => v.name).join(', ')}), not one image`, 'pass --embedding NAME');
+  const inputName = inputs[0]!.name;
+  const dir = mkdtempSync(join(tmpdir(), 'sf2-ref-'));
+  let session: import('onnxruntime-node').InferenceSession;
+  try {
+    const file = join(dir, 'original-cut.onnx');
+    saveOnnx(cut.model, file, { externalData: 'auto' });
+    session = await ort().InferenceSession.create(file, { executionProviders: ['cpu'], graphOptimizationLevel: 'disabled' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const o = ort();
+  return {
+    embedding: cut.embedding,
+    inputName,
+    async run(x, dims) {
+      const r = await session.run({ [inputName]: new o.Tensor('float32', x, [...dims]) });
+      const t = r[cut.embedding] ?? Object.values(r)[0]!;
+      if (t.type !== 'float32' || t.dims.length !== 2 || t.dims[0] !== dims[0]) {
+        throw new InputError('embedding', `${path}: tensor ${cut.embedding} is ${t.type} [${t.dims.join(', ')}], not [N, D] float32`, 'pass --embedding NAME');
+      }
+      return (t.data as Float32Array).slice();
+    },
+    close: () => session.release(),
+  };
+}
+
+/** Run the original in batches of `batch` rows. */
+async function originalEmbeddings(r: EmbeddingRunner, x: Float32Array, dims: readonly [number, number, number, number], batch = 16): Promise<Float32Array> {
+  const [n, c, h, w] = dims;
+  const per = c * h * w;
+  const parts: Float32Array[] = [];
+  for (let s = 0; s < n; s += batch) {
+    const k = Math.min(batch, n - s);
+    parts.push(await r.run(x.subarray(s * per, (s + k) * per), [k, c, h, w]));
+  }
+  const d = parts[0]!.length / Math.min(batch, n);
+  const out = new Float32Array(n * d);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+// ---------------------------------------------------------------- images
+
+const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg']);
+
+/** Decode aligned face images and preprocess them by the contract. Sorted by file name. */
+export async function loadImages(dir: string, h: number, w: number, mean: readonly number[] = SPHEREFACE2_MEAN, std: readonly number[] = SPHEREFACE2_STD): Promise<{ inputs: Float32Array; names: string[]; files: ReferenceFile[] }> {
+  let names: string[];
+  try {
+    if (!statSync(dir).isDirectory()) fail('images', `--images ${dir} is not a folder`, 'pass a folder of aligned face images');
+    names = readdirSync(dir).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase())).sort();
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    fail('images', `--images ${dir}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check the path');
+  }
+  if (!names.length) fail('images', `--images ${dir} holds no .png, .jpg or .jpeg files`, 'pass a folder of aligned face images');
+  const { PNG } = await import('pngjs');
+  const jpeg = (await import('jpeg-js')).default;
+  const plane = h * w;
+  const inputs = new Float32Array(names.length * 3 * plane);
+  const files: ReferenceFile[] = [];
+  names.forEach((name, i) => {
+    const path = join(dir, name);
+    const bytes = readFileSync(path);
+    files.push({ path, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length });
+    let img: { width: number; height: number; data: Uint8Array };
+    try {
+      img = extname(name).toLowerCase() === '.png' ? PNG.sync.read(bytes) : jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 256 });
+    } catch (e) {
+      fail('images', `${path} does not decode (${(e as Error).message.split('\n')[0]})`, 'the file is damaged or not an image');
+    }
+    if (img.width !== w || img.height !== h) fail('images', `${path} is ${img.width}x${img.height}, the model takes aligned ${w}x${h} faces`, 'align and crop the faces first (5-point similarity transform to 112x112)');
+    const o = i * 3 * plane;
+    for (let p = 0; p < plane; p++) {
+      for (let c = 0; c < 3; c++) inputs[o + c * plane + p] = (img.data[p * 4 + c]! - mean[c]!) / std[c]!;
+    }
+  });
+  return { inputs, names, files };
+}
+
+// ---------------------------------------------------------------- the loader
+
+export async function loadReferences(opts: ReferenceOptions): Promise<ReferenceSet> {
+  const log = opts.log ?? silentLogger;
+  const contract = opts.contract;
+  const given = [opts.reference && 'reference', opts.images && 'images'].filter(Boolean);
+  if (given.length > 1) throw new UsageError('--reference and --images are exclusive', 'pass one of them');
+  if (opts.inputs && !opts.reference) throw new UsageError('--inputs X.npy needs --reference Y.npy (the embeddings of X)', 'pass both, or one REF.npz');
+
+  const withFlip = async (set: Omit<ReferenceSet, 'flipEmbeddings' | 'flipSource'>, runner?: EmbeddingRunner): Promise<ReferenceSet> => {
+    if (!runner && !opts.originalModel) return set;
+    const own = !runner;
+    const r = runner ?? (await openOriginal(opts.originalModel!, opts.embedding));
+    try {
+      const end = log.step(`reference embeddings of ${set.dims[0]} flipped inputs (original model, onnxruntime-node cpu, optimizations off)`);
+      const flip = await originalEmbeddings(r, flipWidth(set.inputs, set.dims), set.dims);
+      end();
+      checkFinite(flip, 'original model on flipped inputs');
+      return { ...set, flipEmbeddings: flip, flipSource: 'original model on onnxruntime-node cpu, graph optimizations off' };
+    } finally {
+      if (own) await r.close();
+    }
+  };
+
+  if (opts.reference && extname(opts.reference).toLowerCase() === '.npz') {
+    if (opts.inputs) throw new UsageError('--inputs goes with --reference Y.npy, not a .npz', 'put the inputs in the .npz as `inputs`');
+    const path = opts.reference;
+    const z = readNpz(path);
+    const get = (k: string) => z.get(k);
+    const xi = get('inputs'), ei = get('embeddings');
+    if (!xi || !ei) fail('reference', `${path} has arrays [${[...z.keys()].join(', ')}], needs inputs and embeddings`, 'np.savez(path, inputs=X, embeddings=E, pairs=P, issame=S)');
+    const x = checkInputs(xi, `${path}:inputs`, contract);
+    const e = checkEmbeddings(ei, `${path}:embeddings`, x.dims[0], contract, `${path}:inputs`);
+    const pr = checkPairs(get('pairs'), get('issame'), path, x.dims[0]);
+    const base = {
+      kind: 'npz' as const,
+      description: `${basename(path)}: ${x.dims[0]} inputs${pr.pairs ? `, ${pr.pairs.length / 2} pairs` : ''}`,
+      inputs: x.data,
+      dims: x.dims,
+      embeddings: e,
+      dim: ei.shape[1]!,
+      ...pr,
+      files: [hashFile(path)],
+      warnings: [] as string[],
+    };
+    const fi = get('embeddings_flip');
+    if (fi) {
+      const f = checkEmbeddings(fi, `${path}:embeddings_flip`, x.dims[0], contract, `${path}:inputs`);
+      return { ...base, flipEmbeddings: f, flipSource: `${basename(path)}:embeddings_flip` };
+    }
+    return withFlip(base);
+  }
+  if (opts.reference) {
+    if (!opts.inputs) throw new UsageError(`--reference ${opts.reference} is a .npy: pass the inputs with --inputs X.npy`, 'or give one REF.npz');
+    const xi = readNpy(opts.inputs), ei = readNpy(opts.reference);
+    const x = checkInputs(xi, opts.inputs, contract);
+    const e = checkEmbeddings(ei, opts.reference, x.dims[0], contract, opts.inputs);
+    return withFlip({
+      kind: 'npy',
+      description: `${basename(opts.inputs)} + ${basename(opts.reference)}: ${x.dims[0]} inputs`,
+      inputs: x.data,
+      dims: x.dims,
+      embeddings: e,
+      dim: ei.shape[1]!,
+      files: [hashFile(opts.inputs), hashFile(opts.reference)],
+      warnings: [],
+    });
+  }
+
+  // Computed references: images or synthetic, through the original model.
+  if (!opts.originalModel) {
+    throw new UsageError(`${opts.images ? '--images' : 'parity without --reference'} needs the original model to compute references`, 'pass --model ORIGINAL.onnx, or --reference REF.npz');
+  }
+  const [, , ch, cw] = contract?.input.shape ?? [];
+  const h = typeof ch === 'number' ? ch : 112, w = typeof cw === 'number' ? cw : 112;
+  const runner = await openOriginal(opts.originalModel, opts.embedding);
+  try {
+    let inputs: Float32Array, files: ReferenceFile[], description: string;
+    const warnings: string[] = [];
+    let kind: 'images' | 'synthetic';
+    if (opts.images) {
+      const im = await loadImages(opts.images, h, w, contract?.input.mean, contract?.input.std);
+      inputs = im.inputs;
+      files = im.files;
+      kind = 'images';
+      description = `${im.names.length} images from ${opts.images}, references from the original model (onnxruntime-node cpu, optimizations off)`;
+    } else {
+      const n = opts.syntheticCount ?? DEFAULT_SYNTHETIC_COUNT;
+      const seed = opts.seed ?? DEFAULT_SEED;
+      inputs = syntheticInputs(n, 3, h, w, seed);
+      files = [];
+      kind = 'synthetic';
+      description = `${n} synthetic inputs (mulberry32 seed 0x${(seed >>> 0).toString(16)}, clamp(0.5 N(0,1), -1, 1)), references from the original model (onnxruntime-node cpu, optimizations off)`;
+      warnings.push(SYNTHETIC_WARNING);
+      log.warn(SYNTHETIC_WARNING);
+    }
+    const n = inputs.length / (3 * h * w);
+    const dims = [n, 3, h, w] as const;
+    const end = log.step(`reference embeddings of ${n} inputs (original model, onnxruntime-node cpu, optimizations off)`);
+    const emb = await originalEmbeddings(runner, inputs, dims);
+    end();
+    checkFinite(emb, 'original model');
+    const d = emb.length / n;
+    if (contract && d !== contract.embeddingDim) fail('reference', `the original model's embedding ${runner.embedding} has D = ${d}, the bundle's has ${contract.embeddingDim}`, 'pass the model this bundle was exported from');
+    for (let r = 0; r < n; r++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += emb[r * d + k]! ** 2;
+      if (s === 0) fail('reference', `the original model gives an all-zero embedding for input row ${r}`);
+    }
+    return withFlip({ kind, description, inputs, dims: [...dims], embeddings: emb, dim: d, files: [...files, hashFile(opts.originalModel)], warnings }, runner);
+  } finally {
+    await runner.close();
+  }
+}
+
+function checkFinite(a: Float32Array, what: string): void {
+  const k = firstNonFinite(a);
+  if (k >= 0) fail('reference', `${what} gives ${a[k]} at element ${k}`, 'the model produces non-finite embeddings; check it with `sf2-export inspect`');
+}

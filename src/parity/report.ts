@@ -1,0 +1,103 @@
+/**
+ * The parity report's shape (parity-report.json; JSON Schema in
+ * docs/parity-report.schema.json). Everything in it is deterministic for the
+ * same bundle, references, options and machine: no timestamps, no timings.
+ */
+import type { AdapterInfo } from './runtime.js';
+import type { ParityMetrics, ParitySeries } from './metrics.js';
+import type { Thresholds } from './thresholds.js';
+
+export const PARITY_REPORT_SCHEMA_VERSION = 1;
+export const REPORT_JSON = 'parity-report.json';
+export const REPORT_HTML = 'parity-report.html';
+export const REPORT_MD = 'parity-report.md';
+
+export interface MeasuredFile {
+  readonly path: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly target: string;
+  readonly precision: string;
+  readonly role: string;
+}
+
+export interface RuntimeEnvironment {
+  readonly id: string;
+  readonly engine: string;
+  readonly version: string;
+  readonly device: 'cpu' | 'gpu';
+  readonly backend: string;
+  readonly adapter?: AdapterInfo;
+  readonly notes?: readonly string[];
+}
+
+export interface Environment {
+  readonly tool: { readonly name: string; readonly version: string };
+  readonly node: string;
+  readonly platform: string;
+  readonly arch: string;
+  readonly cpu: { readonly model: string; readonly count: number };
+  /** Every runtime that ran, with its versions and adapter. */
+  readonly runtimes: readonly RuntimeEnvironment[];
+}
+
+export interface ReferenceSummary {
+  readonly kind: 'npz' | 'npy' | 'images' | 'synthetic';
+  readonly description: string;
+  readonly rows: number;
+  readonly dim: number;
+  readonly inputShape: readonly number[];
+  /** sha256 of the reference file, or of the sorted "sha256  name" lines of several files. */
+  readonly sha256: string;
+  readonly files: readonly { readonly name: string; readonly sha256: string; readonly bytes: number }[];
+  /** Where the flip-TTA reference came from, or null when there is none (no flip metric). */
+  readonly flip: string | null;
+  readonly pairs: number;
+  /** Reference pair scores and labels, in pair order (for plots); empty without pairs. */
+  readonly pairScores: readonly number[];
+  readonly issame: readonly number[];
+  readonly warnings: readonly string[];
+}
+
+export interface ParityResult {
+  readonly target: string;
+  readonly precision: string;
+  /** Runtime id, e.g. "onnxruntime-node/webgpu". */
+  readonly runtime: string;
+  readonly device: 'cpu' | 'gpu';
+  readonly backend: string;
+  /** The model file run (bundle-relative). */
+  readonly file: string;
+  /** 'error': the runtime was available but the bundle did not run on it (a failure, not a skip). */
+  readonly status: 'pass' | 'fail' | 'error';
+  readonly pass: boolean;
+  readonly thresholds: Thresholds;
+  readonly metrics: ParityMetrics | null;
+  readonly failures: readonly string[];
+  readonly series: ParitySeries | null;
+}
+
+export interface SkippedRun {
+  readonly runtime: string;
+  readonly target: string;
+  readonly device: 'cpu' | 'gpu';
+  readonly reason: string;
+}
+
+export interface ParityReport {
+  readonly schemaVersion: number;
+  readonly pass: boolean;
+  readonly environment: Environment;
+  readonly reference: ReferenceSummary;
+  /** Every file measured (model files and what they load), hashed before the runs. */
+  readonly files: readonly MeasuredFile[];
+  readonly results: readonly ParityResult[];
+  readonly skipped: readonly SkippedRun[];
+  /** Model files no runtime could run (the report fails when any). */
+  readonly uncovered: readonly string[];
+}
+
+/** "onnx fp32 onnxruntime-node/cpu" */
+export function resultLabel(r: Pick<ParityResult, 'target' | 'precision' | 'runtime'>): string {
+  return `${r.target} ${r.precision} ${r.runtime}`;
+}

@@ -1,0 +1,131 @@
+/**
+ * Parity end to end for one bundle folder: load the references, run the
+ * engine, write parity-report.{json,html,md} into the folder. Used by the
+ * export pipeline (src/pipeline/parity-step.ts) and by `sf2-export parity`.
+ */
+import type { Logger } from '../cli/log.js';
+import { silentLogger } from '../cli/log.js';
+import type { ModelContract } from '../pipeline/contract.js';
+import type { Precision } from '../pipeline/precision.js';
+import type { BundleFile } from '../targets/target.js';
+import { failingRows, runParity } from './engine.js';
+import { loadReferences, type ReferenceSet } from './references.js';
+import { writeReports } from './report-json.js';
+import { REPORT_JSON, resultLabel, type ParityReport } from './report.js';
+import type { DeviceChoice, RuntimeEntry } from './runtimes/registry.js';
+import type { ThresholdOverrides } from './thresholds.js';
+
+export interface BundleParityOptions {
+  readonly reference?: string;
+  readonly inputs?: string;
+  readonly images?: string;
+  /** The original (head-on) model: references for images/synthetic, and flip references. */
+  readonly originalModel?: string;
+  readonly embedding?: string;
+  readonly device?: DeviceChoice;
+  readonly thresholds?: ThresholdOverrides;
+  readonly precisions?: readonly Precision[];
+  /** Use only the first N reference rows (and the pairs among them): for slow software adapters. */
+  readonly rows?: number;
+  readonly batch?: number;
+  readonly runtimes?: readonly RuntimeEntry[];
+  readonly syntheticCount?: number;
+  readonly seed?: number;
+  readonly log?: Logger;
+}
+
+export interface BundleParityResult {
+  readonly report: ParityReport;
+  /** Bundle-relative paths of the reports written. */
+  readonly reportFiles: readonly string[];
+  /** One line per failing result (empty when the report passes). */
+  readonly failing: readonly string[];
+}
+
+/** The first `rows` rows of a reference set, and the pairs whose both rows are kept. */
+export function limitReferences(ref: ReferenceSet, rows: number): ReferenceSet {
+  const [n, c, h, w] = ref.dims;
+  if (!(rows > 0) || rows >= n) return ref;
+  const d = ref.dim, per = c * h * w;
+  let pairs: Int32Array | undefined, issame: Uint8Array | undefined;
+  if (ref.pairs && ref.issame) {
+    const keepP: number[] = [], keepS: number[] = [];
+    for (let k = 0; k < ref.issame.length; k++) {
+      if (ref.pairs[2 * k]! < rows && ref.pairs[2 * k + 1]! < rows) {
+        keepP.push(ref.pairs[2 * k]!, ref.pairs[2 * k + 1]!);
+        keepS.push(ref.issame[k]!);
+      }
+    }
+    pairs = Int32Array.from(keepP);
+    issame = Uint8Array.from(keepS);
+  }
+  return {
+    ...ref,
+    description: `${ref.description} (first ${rows} of ${n} rows)`,
+    inputs: ref.inputs.slice(0, rows * per),
+    dims: [rows, c, h, w],
+    embeddings: ref.embeddings.slice(0, rows * d),
+    ...(ref.flipEmbeddings ? { flipEmbeddings: ref.flipEmbeddings.slice(0, rows * d) } : {}),
+    ...(pairs && pairs.length ? { pairs, issame } : { pairs: undefined, issame: undefined }),
+  };
+}
+
+export async function parityForBundle(bundleDir: string, files: readonly BundleFile[], contract: ModelContract, options: BundleParityOptions = {}): Promise<BundleParityResult> {
+  const log = options.log ?? silentLogger;
+  let references = await loadReferences({
+    reference: options.reference,
+    inputs: options.inputs,
+    images: options.images,
+    originalModel: options.originalModel,
+    embedding: options.embedding,
+    contract,
+    syntheticCount: options.syntheticCount,
+    seed: options.seed,
+    log,
+  });
+  if (options.rows) references = limitReferences(references, options.rows);
+  const report = await runParity({
+    bundleDir,
+    files,
+    contract,
+    references,
+    precisions: options.precisions,
+    device: options.device,
+    thresholds: options.thresholds,
+    runtimes: options.runtimes,
+    batch: options.batch,
+    log,
+  });
+  const reportFiles = writeReports(bundleDir, report);
+  return { report, reportFiles, failing: failingRows(report) };
+}
+
+/** The summary the pipeline's manifest and --json output carry. */
+export function paritySummary(report: ParityReport): {
+  pass: boolean;
+  reportPath: string;
+  failures: string[];
+  skipped: string[];
+  skippedRuntimes: { runtime: string; reason: string }[];
+  results: { target: string; precision: string; runtime: string; device: string; minCosine: number | null; maxAbsDiff: number | null; rows: number; pass: boolean }[];
+} {
+  return {
+    pass: report.pass,
+    reportPath: REPORT_JSON,
+    failures: failingRows(report),
+    skipped: report.skipped.map((s) => `${s.runtime}: ${s.reason}`),
+    skippedRuntimes: report.skipped.map((s) => ({ runtime: s.runtime, reason: s.reason })),
+    results: report.results.map((r) => ({
+      target: r.target,
+      precision: r.precision,
+      runtime: r.runtime,
+      device: r.device,
+      minCosine: r.metrics ? r.metrics.rows.cosine.min : null,
+      maxAbsDiff: r.metrics ? r.metrics.rows.maxAbsDiff : null,
+      rows: r.metrics ? r.metrics.rows.rows : 0,
+      pass: r.pass,
+    })),
+  };
+}
+
+export { resultLabel };
