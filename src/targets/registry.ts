@@ -7,7 +7,7 @@ type Loader = () => Promise<Target>;
 const TARGETS: Readonly<Record<TargetName, Loader | string>> = {
   onnx: async () => (await import('./onnx/target.js')).onnxTarget,
   tfjs: async () => (await import('./tfjs/target.js')).tfjsTarget,
-  webgpu: 'the webgpu target is not built yet',
+  webgpu: async () => (await import('./webgpu/target.js')).webgpuTarget,
 };
 
 export async function loadTarget(name: TargetName): Promise<Target> {

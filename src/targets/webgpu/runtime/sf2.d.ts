@@ -1,0 +1,86 @@
+// Types for sf2.js (an sf2-export WebGPU bundle's runtime). WebGPU types
+// (GPUDevice...) come from @webgpu/types or your DOM lib.
+
+/** Error codes: 'no-webgpu' | 'no-adapter' | 'limits' | 'device-lost' | 'input-size' | 'input-type' | 'bundle' | 'shader' | 'disposed'. */
+export declare class Sf2Error extends Error {
+  readonly code: 'no-webgpu' | 'no-adapter' | 'limits' | 'device-lost' | 'input-size' | 'input-type' | 'bundle' | 'shader' | 'disposed';
+}
+
+/** The parsed model.json (see docs/targets.md for every field). */
+export interface Sf2Manifest {
+  readonly format: 'sf2-webgpu';
+  readonly version: 1;
+  readonly precision: 'fp32' | 'fp16' | 'int8';
+  readonly input: {
+    readonly name: string;
+    readonly shape: readonly (number | string)[];
+    readonly layout: 'NCHW';
+    readonly colorOrder: 'RGB';
+    readonly channels: 3;
+    readonly height: number;
+    readonly width: number;
+    readonly mean: readonly number[];
+    readonly std: readonly number[];
+  };
+  readonly output: { readonly name: string; readonly dim: number };
+  readonly flipTTA: 'sum';
+  readonly weights: { readonly file: string; readonly byteLength: number; readonly sha256: string; readonly tensors: readonly unknown[] };
+  readonly [key: string]: unknown;
+}
+
+export interface LoadOptions {
+  /** Use this device; otherwise navigator.gpu is asked for one. */
+  readonly device?: GPUDevice;
+  /** 'auto' (default): f16 kernels when the bundle has them and the device has shader-f16. */
+  readonly arithmetic?: 'auto' | 'f16' | 'f32';
+  readonly powerPreference?: GPUPowerPreference;
+}
+
+export interface EmbedOptions {
+  /** Return f(x) + f(flip x) (horizontal flip), computed on the GPU. */
+  readonly flipTTA?: boolean;
+  /** Divide each embedding by its L2 norm. */
+  readonly normalize?: boolean;
+}
+
+/** Anything copyExternalImageToTexture accepts, of exactly the model's input size. */
+export type ImageSource = ImageBitmap | HTMLCanvasElement | OffscreenCanvas | HTMLImageElement | HTMLVideoElement | VideoFrame;
+
+/**
+ * Float32Array: N x 3 x H x W preprocessed values (NCHW, RGB, (pixel - mean) / std).
+ * Uint8Array / Uint8ClampedArray: N x H x W x 4 RGBA bytes, normalized on the GPU.
+ * ImageData / ImageSource (or arrays of them): one image each, H x W.
+ */
+export type EmbedInput = Float32Array | Uint8Array | Uint8ClampedArray | ImageData | ImageSource | readonly ImageData[] | readonly ImageSource[];
+
+export interface AdapterInfo {
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly description: string;
+  readonly isFallbackAdapter: boolean;
+}
+
+export interface Sf2Model {
+  readonly manifest: Sf2Manifest;
+  readonly device: GPUDevice;
+  /** [3, H, W] */
+  readonly inputShape: readonly [number, number, number];
+  /** Embedding size D. */
+  readonly dim: number;
+  readonly info: {
+    readonly precision: 'fp32' | 'fp16' | 'int8';
+    readonly variant: 'f32' | 'f16';
+    readonly arithmetic: 'f32' | 'f16';
+    readonly adapter: AdapterInfo;
+    readonly inputShape: readonly [number, number, number];
+    readonly dim: number;
+    /** Images per GPU pass with flipTTA (larger batches run in several passes). */
+    readonly maxBatch: number;
+  };
+  /** N x D embeddings (raw unless normalize). Calls run one after another. */
+  embed(input: EmbedInput, options?: EmbedOptions): Promise<Float32Array>;
+  dispose(): void;
+}
+
+/** source: the bundle folder's URL, or { manifest, weights } (parsed model.json and weights.bin's bytes). */
+export declare function load(source: string | URL | { readonly manifest: Sf2Manifest | string; readonly weights: ArrayBuffer | ArrayBufferView }, options?: LoadOptions): Promise<Sf2Model>;

@@ -1,0 +1,78 @@
+/**
+ * The WebGPU target: DIR/webgpu/<precision>/ holds
+ *   sf2.js      the runtime (an ES module with no dependencies, copied verbatim)
+ *   sf2.d.ts    its types
+ *   model.json  layers, shapes, weight offsets, activation slots, the WGSL kernels
+ *               generated for this model, and the preprocessing contract
+ *   weights.bin packed weights (fp32, fp16 or int8 + f32 per-channel scales)
+ * and DIR/webgpu/index.html, a demo page (`sf2-export serve DIR`).
+ *
+ * Everything is deterministic: the same model and precision give the same bytes.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Model } from '../../ir/model.js';
+import type { Precision } from '../../pipeline/precision.js';
+import { stableStringify } from '../../pipeline/stable-json.js';
+import { TOOL_NAME, TOOL_VERSION } from '../../version.js';
+import type { BundleFile, Target, TargetContext, TargetResult } from '../target.js';
+import { planGraph } from './plan.js';
+import { buildBundle } from './program.js';
+
+/** Files shipped verbatim from src/targets/webgpu/runtime/ (found from src/ and from dist/). */
+export const RUNTIME_FILES = ['sf2.js', 'sf2.d.ts'] as const;
+export const PAGE_FILE = 'index.html';
+
+export function runtimeAsset(name: (typeof RUNTIME_FILES)[number] | typeof PAGE_FILE): URL {
+  // From src/targets/webgpu/target.ts and from dist/targets/webgpu/target.js alike,
+  // three levels up is the package root.
+  return new URL(`../../../src/targets/webgpu/runtime/${name}`, import.meta.url);
+}
+
+export function readRuntimeAsset(name: (typeof RUNTIME_FILES)[number] | typeof PAGE_FILE): Buffer {
+  return readFileSync(runtimeAsset(name));
+}
+
+export const webgpuTarget: Target = {
+  name: 'webgpu',
+  check(model: Model, _precision: Precision) {
+    // Lowering reads every op, attribute and shape: it throws one UnsupportedError listing all problems.
+    planGraph(model.graph, model.graph.outputs[0]?.name);
+  },
+  async write(ctx: TargetContext): Promise<TargetResult> {
+    const { precision } = ctx;
+    const built = buildBundle(ctx.model.graph, { precision, contract: ctx.contract, generatedBy: `${TOOL_NAME} ${TOOL_VERSION}` });
+    const rel = `webgpu/${precision}`;
+    const dir = join(ctx.outDir, rel);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'model.json'), stableStringify(built.manifest));
+    writeFileSync(join(dir, 'weights.bin'), built.weights);
+    for (const f of RUNTIME_FILES) writeFileSync(join(dir, f), readRuntimeAsset(f));
+    const files: BundleFile[] = [
+      { path: `${rel}/model.json`, target: 'webgpu', precision, role: 'model' },
+      { path: `${rel}/weights.bin`, target: 'webgpu', precision, role: 'weights' },
+      { path: `${rel}/sf2.js`, target: 'webgpu', precision, role: 'runtime' },
+      { path: `${rel}/sf2.d.ts`, target: 'webgpu', precision, role: 'types' },
+    ];
+    // One demo page per bundle, listed with the first precision written.
+    const page = join(ctx.outDir, 'webgpu', PAGE_FILE);
+    if (!existsSync(page)) {
+      writeFileSync(page, readRuntimeAsset(PAGE_FILE));
+      files.push({ path: `webgpu/${PAGE_FILE}`, target: 'webgpu', precision, role: 'page' });
+    }
+    const m = built.manifest;
+    const v = Object.values(m.variants);
+    ctx.log.debug(`webgpu ${precision}: ${m.layers.length} layers, ${m.steps.length} dispatches, ${v[0]!.shaders.length} shaders, ${m.slots.length} activation slots, weights ${m.weights.byteLength} bytes`);
+    return {
+      files,
+      details: {
+        layers: m.layers.length,
+        dispatches: m.steps.length,
+        variants: Object.fromEntries(Object.entries(m.variants).map(([k, x]) => [k, { requires: x.requires, activation: x.activation, weights: x.weights, shaders: x.shaders.length }])),
+        weightsBytes: m.weights.byteLength,
+        activationSlots: m.slots.length,
+        fused: m.layers.filter((l) => l.fused.length > 0).map((l) => `${l.name}: ${l.op}+${l.fused.join('+')}`),
+      },
+    };
+  },
+};

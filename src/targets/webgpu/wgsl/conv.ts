@@ -1,0 +1,333 @@
+/**
+ * Convolution as an implicit GEMM, generated for one layer's exact shapes.
+ *
+ *   Y[m, co] = epi( sum_k A[m, k] * B[k, co] )
+ *   m  = (image, oh, ow) flattened over the batch:  M = n * OH * OW
+ *   k  = (ci, kh, kw):                               K = Cin * KH * KW
+ *   A[m, k] = pro(X[image, ci, oh*SH - PT + kh, ow*SW - PL + kw])  (0 outside the image)
+ *   B[k, co] = W[co, ci, kh, kw]  stored as quads of 4 output channels: B[k][co/4]
+ *
+ * A workgroup of 256 threads computes a TM x TN tile of Y (TM = TX*RM pixels,
+ * TN = 4*TY*RNQ channels); each thread owns RM pixels x RNQ quads (strided by TX and
+ * TY so global reads and writes stay coalesced). Per K step the workgroup stages a
+ * TK x TM slice of A and a TK x TN slice of B in workgroup memory, then every
+ * thread does RM*RNQ vec4 multiply-adds per k. Products are summed in the
+ * activation type over one K step and added to f32 accumulators.
+ *
+ * Split-K (layers with few output tiles and long K, the 7x7 and 14x14 stages): the
+ * z dimension of the grid splits K into S chunks that write f32 partial sums to a
+ * scratch buffer [S][n][Cout][OH*OW]; a second kernel adds them and applies the
+ * epilogue.
+ *
+ * Grouped convolutions (group > 1) use a direct kernel: one output per thread.
+ */
+import type { ConvLayer } from '../plan.js';
+import { Aux, Bindings, ceilDiv, epilogue, header, weightArrayType, weightHelpers, weightQuad, type Variant } from './common.js';
+
+export interface Tile {
+  readonly tx: number;
+  readonly ty: number;
+  readonly rm: number;
+  readonly rnq: number;
+  readonly tk: number;
+  readonly splitK: number;
+}
+
+export interface Dispatch {
+  /** Each dimension: ceil((n*perN + k*perK + add) / div) workgroups (n: network batch, k: caller images). */
+  readonly x: DispatchDim;
+  readonly y: DispatchDim;
+  readonly z: DispatchDim;
+}
+export interface DispatchDim {
+  readonly perN: number;
+  readonly perK: number;
+  readonly add: number;
+  readonly div: number;
+}
+export const fixed = (c: number): DispatchDim => ({ perN: 0, perK: 0, add: c, div: 1 });
+export const perBatch = (perN: number, div: number): DispatchDim => ({ perN, perK: 0, add: 0, div });
+
+export interface KernelOut {
+  readonly code: string;
+  readonly bindings: Bindings;
+  readonly dispatch: Dispatch;
+}
+
+/** Workgroups in flight we aim for at batch 1 (enough to fill a large GPU several times). */
+const TARGET_WORKGROUPS = 96;
+
+/** Choose the tile for a layer from its shapes (the batch is unknown: plan for batch 1). */
+export function chooseTile(l: ConvLayer): Tile {
+  const coutQ = ceilDiv(l.cout, 4);
+  const pixels = l.oh * l.ow;
+  const k = l.cin * l.kh * l.kw;
+  let ty = 1;
+  while (ty < 16 && ty < coutQ) ty *= 2;
+  const tx = 256 / ty;
+  let rnq = coutQ >= 2 * ty && ty === 16 ? 2 : 1;
+  let rm = 4;
+  const groups = () => ceilDiv(pixels, tx * rm) * ceilDiv(coutQ, ty * rnq);
+  while (tx * rm > 256) rm /= 2;
+  while (groups() < TARGET_WORKGROUPS && rm > 1) rm /= 2;
+  while (groups() < TARGET_WORKGROUPS && rnq > 1) rnq /= 2;
+  const tm = tx * rm;
+  // TK*TM must be a multiple of 256 for the A loader (every thread loads whole columns).
+  let tk = 16;
+  while (tk * tm < 256) tk *= 2;
+  // Split K when the output tiles alone cannot fill the GPU and each chunk keeps >= 256 terms.
+  let splitK = 1;
+  if (groups() < TARGET_WORKGROUPS / 2) {
+    while (groups() * splitK < TARGET_WORKGROUPS && k / (splitK * 2) >= 256 && splitK < 16) splitK *= 2;
+  }
+  return { tx, ty, rm, rnq, tk, splitK };
+}
+
+function chunkK(l: ConvLayer, t: Tile): number {
+  const k = l.cin * l.kh * l.kw;
+  return ceilDiv(ceilDiv(k, t.splitK), t.tk) * t.tk;
+}
+
+/** The implicit-GEMM kernel (and, with split-K, the reduction kernel after it). */
+export function convKernels(l: ConvLayer, v: Variant, aux: Aux, t: Tile, dequant: Float32Array | null): KernelOut[] {
+  if (l.group !== 1) return [groupedConv(l, v, aux, dequant)];
+  const A = v.act;
+  const { tx, ty, rm, rnq, tk, splitK } = t;
+  const tm = tx * rm, tnq = ty * rnq;
+  const K = l.cin * l.kh * l.kw;
+  const KHW = l.kh * l.kw;
+  const coutQ = ceilDiv(l.cout, 4);
+  const OHW = l.oh * l.ow;
+  const kChunk = chunkK(l, t);
+
+  const b = new Bindings()
+    .add('X', `array<${A}>`, 'read', { kind: 'act', act: l.x.id })
+    .add('W', weightArrayType(v), 'read', { kind: 'weight', which: 'w' });
+
+  // Epilogue (not with split-K: the reduction kernel applies it).
+  let proScale = -1, proShift = -1;
+  if (l.prologue?.scale) proScale = aux.add(l.prologue.scale);
+  if (l.prologue?.shift) proShift = aux.add(l.prologue.shift);
+
+  const lines: string[] = [];
+  lines.push(header(v));
+  const epi = splitK === 1 ? epilogueFor(l, v, aux, dequant) : null;
+  const usesAux = proScale >= 0 || proShift >= 0 || (epi !== null && /AUX/.test(epi.code));
+  if (usesAux) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
+  if (epi?.residual) b.add('R', `array<${A}>`, 'read', { kind: 'act', act: residualOf(l).id });
+  if (splitK === 1) b.add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: l.out.id });
+  else b.add('S', 'array<f32>', 'read_write', { kind: 'scratch' });
+  lines.push(b.code());
+  lines.push(weightHelpers(v));
+  lines.push(`const H = ${l.h}u; const W_ = ${l.w}u; const HW = ${l.h * l.w}u; const CIN = ${l.cin}u;
+const KW = ${l.kw}u; const KHW = ${KHW}u; const SH = ${l.sh}u; const SW = ${l.sw}u; const PT = ${l.pt}; const PL = ${l.pl};
+const OW = ${l.ow}u; const OHW = ${OHW}u; const COUT = ${l.cout}u; const COUTQ = ${coutQ}u; const K = ${K}u; const KCHUNK = ${kChunk}u;
+const TX = ${tx}u; const TY = ${ty}u; const TM = ${tm}u; const TNQ = ${tnq}u; const TK = ${tk}u;
+var<workgroup> As: array<${A}, ${tk * tm}>;
+var<workgroup> Bs: array<vec4<${A}>, ${tk * tnq}>;`);
+  if (epi) lines.push(epi.code);
+
+  // A loader: thread owns column am of the tile and rows ak + j*(256/TM).
+  const aRows = 256 / tm;
+  const aLoads = (tk * tm) / 256;
+  const bLoads = ceilDiv(tk * tnq, 256);
+  const tapIndex = (() => {
+    // k -> (ci, kh, kw); 1x1 kernels need no division.
+    if (KHW === 1) return ['let ci = k;', 'let ih = ih0;', 'let iw = iw0;'];
+    return ['let ci = k / KHW;', 'let r = k - ci * KHW;', 'let kh = r / KW;', 'let ih = ih0 + i32(kh);', 'let iw = iw0 + i32(r - kh * KW);'];
+  })();
+  const needsBounds = !(l.pt === 0 && l.pl === 0 && (l.oh - 1) * l.sh + l.kh <= l.h && (l.ow - 1) * l.sw + l.kw <= l.w);
+  let pro = 'xv';
+  if (proScale >= 0 && proShift >= 0) pro = `${A}(fma(f32(xv), AUX[${proScale}u + ci], AUX[${proShift}u + ci]))`;
+  else if (proScale >= 0) pro = `${A}(f32(xv) * AUX[${proScale}u + ci])`;
+  else if (proShift >= 0) pro = `${A}(f32(xv) + AUX[${proShift}u + ci])`;
+
+  const body: string[] = [];
+  body.push(`@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
+  let M = P.n * OHW;
+  let m0 = wg.x * TM;
+  let q0 = wg.y * TNQ;
+  let kBegin = wg.z * KCHUNK;
+  let kEnd = min(K, kBegin + KCHUNK);
+  let tx = tid % TX;
+  let ty = tid / TX;
+  let am = tid % TM;
+  let ak = tid / TM;
+  let gm = m0 + am;
+  let aok = gm < M;
+  let img = gm / OHW;
+  let pix = gm - img * OHW;
+  let oh = pix / OW;
+  let ih0 = i32(oh * SH) - PT;
+  let iw0 = i32((pix - oh * OW) * SW) - PL;
+  let xb = img * (CIN * HW);`);
+  for (let i = 0; i < rm; i++) for (let j = 0; j < rnq; j++) body.push(`  var acc${i}_${j} = vec4<f32>(0.0);`);
+  body.push('  for (var k0 = kBegin; k0 < kEnd; k0 = k0 + TK) {');
+  for (let j = 0; j < aLoads; j++) {
+    body.push('    {');
+    body.push(`      let k = k0 + ak + ${j * aRows}u;`);
+    body.push(`      var a = ${A}(0.0);`);
+    body.push('      if (aok && k < kEnd) {');
+    body.push(...tapIndex.map((s) => `        ${s}`));
+    const load = [`let xv = X[xb + ci * HW + u32(ih) * W_ + u32(iw)];`, `a = ${pro};`];
+    if (needsBounds) {
+      body.push('        if (ih >= 0 && ih < i32(H) && iw >= 0 && iw < i32(W_)) {');
+      body.push(...load.map((s) => `          ${s}`));
+      body.push('        }');
+    } else body.push(...load.map((s) => `        ${s}`));
+    body.push('      }');
+    body.push(`      As[(ak + ${j * aRows}u) * TM + am] = a;`);
+    body.push('    }');
+  }
+  for (let j = 0; j < bLoads; j++) {
+    body.push('    {');
+    body.push(`      let e = tid + ${j * 256}u;`);
+    const guard = (j + 1) * 256 > tk * tnq;
+    body.push(`      let kk = e / TNQ;`);
+    body.push(`      let k = k0 + kk;`);
+    body.push(`      let gq = q0 + e % TNQ;`);
+    body.push(`      var bq = vec4<${A}>(0.0);`);
+    body.push(`      if (k < kEnd && gq < COUTQ) { bq = ${weightQuad(v, 'W', 'k * COUTQ + gq')}; }`);
+    if (guard) body.push(`      if (e < ${tk * tnq}u) { Bs[e] = bq; }`);
+    else body.push('      Bs[e] = bq;');
+    body.push('    }');
+  }
+  body.push('    workgroupBarrier();');
+  for (let i = 0; i < rm; i++) for (let j = 0; j < rnq; j++) body.push(`    var c${i}_${j} = vec4<${A}>(0.0);`);
+  body.push('    for (var kk = 0u; kk < TK; kk = kk + 1u) {');
+  for (let i = 0; i < rm; i++) body.push(`      let a${i} = As[kk * TM + tx + ${i * tx}u];`);
+  for (let j = 0; j < rnq; j++) body.push(`      let b${j} = Bs[kk * TNQ + ty + ${j * ty}u];`);
+  for (let i = 0; i < rm; i++) for (let j = 0; j < rnq; j++) body.push(`      c${i}_${j} = fma(vec4<${A}>(a${i}), b${j}, c${i}_${j});`);
+  body.push('    }');
+  for (let i = 0; i < rm; i++) for (let j = 0; j < rnq; j++) body.push(`    acc${i}_${j} = acc${i}_${j} + vec4<f32>(c${i}_${j});`);
+  body.push('    workgroupBarrier();');
+  body.push('  }');
+  // Write-out.
+  for (let i = 0; i < rm; i++) {
+    body.push('  {');
+    body.push(`    let m = m0 + tx + ${i * tx}u;`);
+    body.push('    if (m < M) {');
+    body.push('      let im = m / OHW;');
+    body.push('      let p = m - im * OHW;');
+    for (let j = 0; j < rnq; j++) {
+      body.push(`      let q${j} = q0 + ty + ${j * ty}u;`);
+      body.push(`      if (q${j} < COUTQ) {`);
+      for (let c = 0; c < 4; c++) {
+        const co = `q${j} * 4u + ${c}u`;
+        const guard = l.cout % 4 !== 0 && c > 0;
+        const pre = guard ? `        if (${co} < COUT) { ` : '        { ';
+        if (splitK === 1) body.push(`${pre}let co = ${co}; let idx = (im * COUT + co) * OHW + p; Y[idx] = ${A}(epi(acc${i}_${j}[${c}], co, idx)); }`);
+        else body.push(`${pre}let co = ${co}; S[((wg.z * P.n + im) * COUT + co) * OHW + p] = acc${i}_${j}[${c}]; }`);
+      }
+      body.push('      }');
+    }
+    body.push('    }');
+    body.push('  }');
+  }
+  body.push('}');
+  lines.push(body.join('\n'));
+
+  const main: KernelOut = {
+    code: lines.filter((s) => s !== '').join('\n'),
+    bindings: b,
+    dispatch: { x: perBatch(OHW, tm), y: fixed(ceilDiv(coutQ, tnq)), z: fixed(splitK) },
+  };
+  if (splitK === 1) return [main];
+  return [main, splitReduce(l, v, aux, splitK, dequant)];
+}
+
+function residualOf(l: ConvLayer): { id: number } {
+  const add = l.epi.find((e) => e.op === 'add');
+  if (!add || add.op !== 'add') throw new Error('internal: no residual');
+  return add.input.root;
+}
+
+function epilogueFor(l: ConvLayer, v: Variant, aux: Aux, dequant: Float32Array | null) {
+  return epilogue({ dequant, bias: l.bias, ops: l.epi }, aux, v.act);
+}
+
+/** Sum the split-K partials and apply the epilogue: one output element per thread. */
+function splitReduce(l: ConvLayer, v: Variant, aux: Aux, splitK: number, dequant: Float32Array | null): KernelOut {
+  const A = v.act;
+  const OHW = l.oh * l.ow;
+  const per = l.cout * OHW;
+  const b = new Bindings().add('S', 'array<f32>', 'read', { kind: 'scratch' });
+  const epi = epilogueFor(l, v, aux, dequant);
+  if (/AUX/.test(epi.code)) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
+  if (epi.residual) b.add('R', `array<${A}>`, 'read', { kind: 'act', act: residualOf(l).id });
+  b.add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: l.out.id });
+  const sums = Array.from({ length: splitK }, (_, s) => `S[${s}u * total + idx]`).join(' + ');
+  const code = `${header(v)}
+${b.code()}
+const PER = ${per}u; const OHW = ${OHW}u; const COUT = ${l.cout}u;
+${epi.code}
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  let img = gid.y;
+  if (i >= PER || img >= P.n) { return; }
+  let total = P.n * PER;
+  let idx = img * PER + i;
+  Y[idx] = ${A}(epi(${sums}, (i / OHW) % COUT, idx));
+}`;
+  return { code, bindings: b, dispatch: { x: fixed(ceilDiv(per, 256)), y: perBatch(1, 1), z: fixed(1) } };
+}
+
+/** Direct grouped convolution: one output element per thread (weights as plain f32/f16 scalars via quads of k). */
+function groupedConv(l: ConvLayer, v: Variant, aux: Aux, dequant: Float32Array | null): KernelOut {
+  const A = v.act;
+  const cinG = l.cin / l.group, coutG = l.cout / l.group;
+  const OHW = l.oh * l.ow;
+  const per = l.cout * OHW;
+  const KG = cinG * l.kh * l.kw;
+  const KGQ = ceilDiv(KG, 4);
+  const b = new Bindings()
+    .add('X', `array<${A}>`, 'read', { kind: 'act', act: l.x.id })
+    .add('W', weightArrayType(v), 'read', { kind: 'weight', which: 'w' });
+  let proScale = -1, proShift = -1;
+  if (l.prologue?.scale) proScale = aux.add(l.prologue.scale);
+  if (l.prologue?.shift) proShift = aux.add(l.prologue.shift);
+  const epi = epilogueFor(l, v, aux, dequant);
+  if (proScale >= 0 || proShift >= 0 || /AUX/.test(epi.code)) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
+  if (epi.residual) b.add('R', `array<${A}>`, 'read', { kind: 'act', act: residualOf(l).id });
+  b.add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: l.out.id });
+  let pro = 'f32(X[xb + ci * HW + u32(ih) * W_ + u32(iw)])';
+  if (proScale >= 0) pro = `(${pro} * AUX[${proScale}u + ci])`;
+  if (proShift >= 0) pro = `(${pro} + AUX[${proShift}u + ci])`;
+  const code = `${header(v)}
+${b.code()}
+${weightHelpers(v)}
+const H = ${l.h}u; const W_ = ${l.w}u; const HW = ${l.h * l.w}u; const CIN = ${l.cin}u; const CING = ${cinG}u; const COUTG = ${coutG}u;
+const KH = ${l.kh}u; const KW = ${l.kw}u; const SH = ${l.sh}u; const SW = ${l.sw}u; const PT = ${l.pt}; const PL = ${l.pl};
+const OW = ${l.ow}u; const OHW = ${OHW}u; const COUT = ${l.cout}u; const PER = ${per}u; const KG = ${KG}u; const KGQ = ${KGQ}u;
+${epi.code}
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  let img = gid.y;
+  if (i >= PER || img >= P.n) { return; }
+  let co = i / OHW;
+  let p = i - co * OHW;
+  let oh = p / OW;
+  let ow = p - oh * OW;
+  let g = co / COUTG;
+  let xb = img * CIN * HW;
+  var s = 0.0;
+  for (var kq = 0u; kq < KGQ; kq = kq + 1u) {
+    let wq = vec4<f32>(${weightQuad({ ...v, act: 'f32' }, 'W', 'co * KGQ + kq')});
+    for (var e = 0u; e < 4u; e = e + 1u) {
+      let k = kq * 4u + e;
+      if (k >= KG) { break; }
+      let ci = g * CING + k / (KH * KW);
+      let r = k % (KH * KW);
+      let ih = i32(oh * SH + r / KW) - PT;
+      let iw = i32(ow * SW + r % KW) - PL;
+      if (ih >= 0 && ih < i32(H) && iw >= 0 && iw < i32(W_)) { s = s + ${pro} * wq[e]; }
+    }
+  }
+  let idx = img * PER + i;
+  Y[idx] = ${A}(epi(s, co, idx));
+}`;
+  return { code, bindings: b, dispatch: { x: fixed(ceilDiv(per, 256)), y: perBatch(1, 1), z: fixed(1) } };
+}
