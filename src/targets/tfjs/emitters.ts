@@ -343,7 +343,7 @@ function emitBinary(cx: Converter, base: string, tfOp: string, a: Operand, b: Op
   return { ref: cx.b.op(base, tfOp, refs, T_FLOAT), layout };
 }
 
-const BINARY_TF: Readonly<Record<string, string>> = { Add: 'AddV2', Sub: 'Sub', Mul: 'Mul', Div: 'RealDiv', Pow: 'Pow', Max: 'Maximum', Min: 'Minimum', PRelu: 'Prelu' };
+const BINARY_TF: Readonly<Record<string, string>> = { Add: 'AddV2', Sub: 'Sub', Mul: 'Mul', Div: 'RealDiv', Pow: 'Pow', Max: 'Maximum', Min: 'Minimum' };
 
 export const checkBinary: Check = (n) => {
   const r: string[] = [];
@@ -355,6 +355,50 @@ export const checkBinary: Check = (n) => {
 export const emitBinaryOp: Emit = (n, cx) => {
   const t = emitBinary(cx, n.name, BINARY_TF[n.op]!, operand(cx, n.inputs[0]!), operand(cx, n.inputs[1]!));
   cx.set(n.output(0), t.ref, t.layout);
+};
+
+/**
+ * PRelu standalone (not absorbed by a Conv / MatMul). tfjs's wasm Prelu kernel
+ * reads alpha as a vector over the LAST axis whatever its shape (it gives wrong
+ * numbers for an NCHW-style [C,1,1] alpha that the cpu backend broadcasts), so:
+ *   slope of one value          -> LeakyRelu(alpha)                    (exact)
+ *   slope per channel           -> Prelu(NHWC x, alpha [C])            (channel last)
+ *   slope over the last axis    -> Prelu(x, alpha [D])
+ *   anything else               -> Relu(x) + slope * Minimum(x, 0)     (exact: one term is 0)
+ */
+export const emitPRelu: Emit = (n, cx) => {
+  const x = n.inputs[0]!, slope = n.inputs[1]!;
+  const out = n.output(0);
+  const rank = cx.shape(x).length;
+  if (slope.const && !x.const) {
+    const data = slope.const.float32();
+    if (data.length === 1) {
+      const t = cx.tensor(x);
+      cx.set(out, cx.b.op(n.name, 'LeakyRelu', [t.ref], { ...T_FLOAT, alpha: tfAttr.float(data[0]!) }), t.layout);
+      return;
+    }
+    const c = cx.shape(x)[1];
+    const perC = rank >= 2 && typeof c === 'number' ? perChannel(slope, c, rank) : undefined;
+    if (perC && rank === 4) {
+      cx.set(out, cx.b.op(n.name, 'Prelu', [cx.nhwc(x), cx.b.constF32(`${n.name}/alpha`, [c as number], perC, 'param')], T_FLOAT), NHWC);
+      return;
+    }
+    const t = cx.tensor(x);
+    const last = cx.shape(x)[rank - 1];
+    const k = constForLayout(slope.const.dims, data, t.layout);
+    if (k && k.data.length === last && (t.layout.kind !== 'nhwc') && slope.const.dims.slice(0, -1).every((d) => d === 1)) {
+      cx.set(out, cx.b.op(n.name, 'Prelu', [t.ref, cx.b.constF32(`${n.name}/alpha`, [k.data.length], k.data, 'param')], T_FLOAT), t.layout);
+      return;
+    }
+  }
+  const t = cx.tensor(x);
+  const neg = emitBinary(cx, `${n.name}/neg`, 'Minimum', { kind: 'act', t, rank, v: x }, { kind: 'const', shape: [], data: Float32Array.of(0), name: `${n.name}/zero` });
+  const scaled = emitBinary(cx, `${n.name}/scaled`, 'Mul', { kind: 'act', t: neg, rank }, operand(cx, slope));
+  // Relu(x) in the layout the scaled branch ended up in (plain when the slope could not follow x's layout).
+  const reluIn = scaled.layout === t.layout ? t.ref : scaled.layout.kind === 'nhwc' ? cx.nhwc(x) : cx.plain(x);
+  const relu = cx.b.op(`${n.name}/relu`, 'Relu', [reluIn], T_FLOAT);
+  const y = emitBinary(cx, n.name, 'AddV2', { kind: 'act', t: { ref: relu, layout: scaled.layout }, rank }, { kind: 'act', t: scaled, rank });
+  cx.set(out, y.ref, y.layout);
 };
 
 export const checkBatchNorm: Check = (n) => {
@@ -434,8 +478,21 @@ export const checkCast: Check = (n) => {
 
 // ---- shape ops ------------------------------------------------------------------------
 
-function resolveReshape(inShape: readonly Dim[], target: readonly number[], allowZero: boolean): number[] | undefined {
-  const out = target.map((d, i) => (d === 0 && !allowZero ? (typeof inShape[i] === 'number' ? (inShape[i] as number) : -1) : d));
+/**
+ * TF Reshape target: the inferred output shape when at most one of its dims is
+ * unknown (-1), else the ONNX target with 0 ("copy this input dim") resolved.
+ */
+function resolveReshape(inShape: readonly Dim[], target: readonly number[], allowZero: boolean, outShape: readonly Dim[] | undefined): number[] | undefined {
+  if (outShape && outShape.length === target.length && outShape.filter((d) => typeof d !== 'number').length <= 1) return outShape.map((d) => (typeof d === 'number' ? d : -1));
+  const copied = (i: number) => target[i] === 0 && !allowZero;
+  const out = target.map((d, i) => (copied(i) ? (typeof inShape[i] === 'number' ? (inShape[i] as number) : -1) : d));
+  const k = target.indexOf(-1);
+  if (k >= 0 && out.filter((d) => d === -1).length > 1) {
+    // [N, a, b] -> [0, -1]: the copied symbolic dims cancel; -1 = (other input dims) / (other target dims).
+    const restIn = inShape.filter((_, i) => !copied(i));
+    const restOut = target.filter((d, i) => !copied(i) && i !== k);
+    if (restIn.every((d) => typeof d === 'number')) out[k] = (restIn as number[]).reduce((a, b) => a * b, 1) / restOut.reduce((a, b) => a * b, 1);
+  }
   return out.filter((d) => d === -1).length <= 1 ? out : undefined;
 }
 
@@ -450,35 +507,28 @@ export const checkReshape: Check = (n) => {
   }
   const target = constInts(n.inputs[1]);
   if (!target) return ['the target shape (input 1) must be a constant'];
-  if (!n.inputs[0]?.shape || !resolveReshape(n.inputs[0].shape, target, n.attrInt('allowzero', 0) === 1)) return ['the target shape has more than one unknown dimension'];
+  if (!n.inputs[0]?.shape || !resolveReshape(n.inputs[0].shape, target, n.attrInt('allowzero', 0) === 1, n.outputs[0]?.shape)) return ['the target shape has more than one unknown dimension'];
   return [];
 };
-
-/** [N, C, H, W] (C, H, W known) reshaped to [N, C*H*W]? */
-function isFlattenOfNchw(inShape: readonly Dim[], outShape: readonly Dim[] | undefined): boolean {
-  if (inShape.length !== 4 || !outShape || outShape.length !== 2) return false;
-  const [, c, h, w] = inShape;
-  return typeof c === 'number' && typeof h === 'number' && typeof w === 'number' && outShape[1] === c * h * w && (outShape[0] === inShape[0] || (typeof outShape[0] !== 'number' && typeof inShape[0] !== 'number'));
-}
 
 export const emitReshape: Emit = (n, cx) => {
   const x = n.inputs[0]!;
   const t = cx.tensor(x);
   const inShape = cx.shape(x);
   const out = n.output(0);
-  if (t.layout.kind === 'nhwc' && isFlattenOfNchw(inShape, out.shape)) {
-    const [, c, h, w] = inShape as [Dim, number, number, number];
-    const ref = cx.b.op(n.name, 'Reshape', [t.ref, cx.b.constI32(`${n.name}/shape`, [2], [-1, c * h * w])], T_FLOAT);
-    cx.set(out, ref, { kind: 'flat', c, h, w });
-    return;
-  }
   let target: number[];
   if (n.op === 'Flatten') {
     const axis = n.attrInt('axis', 1);
     const a = axis < 0 ? axis + inShape.length : axis;
     const prod = (ds: readonly Dim[]) => (ds.every((d) => typeof d === 'number') ? (ds as number[]).reduce((p, d) => p * d, 1) : -1);
     target = [prod(inShape.slice(0, a)), prod(inShape.slice(a))];
-  } else target = resolveReshape(inShape, constInts(n.inputs[1])!, n.attrInt('allowzero', 0) === 1)!;
+  } else target = resolveReshape(inShape, constInts(n.inputs[1])!, n.attrInt('allowzero', 0) === 1, out.shape)!;
+  // [N, C, H, W] -> [N, C*H*W] of an NHWC value: flatten NHWC as it is and mark the features HWC-ordered.
+  const [n0, c, h, w] = inShape;
+  if (t.layout.kind === 'nhwc' && typeof c === 'number' && typeof h === 'number' && typeof w === 'number' && target.length === 2 && target[1] === c * h * w && (target[0] === -1 || target[0] === n0)) {
+    cx.set(out, cx.b.op(n.name, 'Reshape', [t.ref, cx.b.constI32(`${n.name}/shape`, [2], [-1, c * h * w])], T_FLOAT), { kind: 'flat', c, h, w });
+    return;
+  }
   cx.set(out, cx.b.op(n.name, 'Reshape', [cx.plain(x), cx.b.constI32(`${n.name}/shape`, [target.length], target)], T_FLOAT), PLAIN);
 };
 

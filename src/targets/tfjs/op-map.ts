@@ -61,7 +61,12 @@ export const OP_MAP: Readonly<Record<string, OpRule>> = {
   Pow: binary('Pow'),
   Max: binary('Maximum'),
   Min: binary('Minimum'),
-  PRelu: { tf: ['Prelu'], constraints: ['slope broadcastable to the input'], check: E.checkBinary, emit: E.emitBinaryOp },
+  PRelu: {
+    tf: ['Prelu', 'LeakyRelu', 'Relu', 'Minimum', 'Mul', 'AddV2'],
+    constraints: ['slope broadcastable to the input', 'Prelu with the slope on the last (channel) axis, LeakyRelu for one slope, else Relu(x) + slope * min(x, 0)'],
+    check: E.checkBinary,
+    emit: E.emitPRelu,
+  },
   Relu: unary('Relu'),
   Sigmoid: unary('Sigmoid'),
   Tanh: unary('Tanh'),
