@@ -24,9 +24,10 @@
  * flip-TTA embeddings when both sides have them (that is what verification
  * uses), else on the raw ones. On the REFERENCE scores:
  *   thresholdAtFar: accept when score > t. With the negatives' scores sorted
- *     descending n_0 >= n_1 >= ..., t = n_k with k = floor(1e-3 * #neg), so at
- *     most k negatives score above t (FAR <= 1e-3; with fewer than 1000
- *     negatives that is FAR = 0: t is the highest negative score).
+ *     descending n_0 >= n_1 >= ..., k = floor(1e-3 * #neg): at most k
+ *     negatives may score above t, so t lies in [n_k, n_{k-1}); it is put
+ *     halfway between n_k and the next higher score of any pair (FAR <= 1e-3;
+ *     with fewer than 1000 negatives that is FAR = 0).
  *   thresholdBestAccuracy: among the midpoints between consecutive distinct
  *     scores (and below/above all), the one with the highest accuracy; ties go
  *     to the widest gap between the two scores around it (the most robust).
@@ -203,11 +204,21 @@ export function pairScores(unit: Float64Array, d: number, pairs: Int32Array): nu
   return out;
 }
 
-/** t such that at most floor(far * #neg) negative scores are > t. */
+/**
+ * The FAR threshold: negatives sorted descending n_0 >= n_1 >= ...; with
+ * k = floor(far * #neg), n_0..n_{k-1} may be accepted and n_k must not be, so
+ * t is in [n_k, n_{k-1}). Placed halfway between n_k and the next higher score
+ * of ANY pair: the same decisions as t = n_k on the reference, but no score
+ * sits on the threshold (a threshold ON a data point would flip on a 1e-9
+ * change and count as a decision flip).
+ */
 export function thresholdAtFar(scores: readonly number[], issame: Uint8Array, far = TARGET_FAR): number {
   const neg = scores.filter((_, k) => !issame[k]).sort((x, y) => y - x);
   if (!neg.length) return -Infinity;
-  return neg[Math.min(neg.length - 1, Math.floor(far * neg.length))]!;
+  const nk = neg[Math.min(neg.length - 1, Math.floor(far * neg.length))]!;
+  let above = Infinity;
+  for (const s of scores) if (s > nk && s < above) above = s;
+  return above === Infinity ? (nk + Math.max(nk, 1)) / 2 : (nk + above) / 2;
 }
 
 /** The best-accuracy threshold: midpoints of distinct sorted scores, ties to the widest gap. */

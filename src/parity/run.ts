@@ -42,31 +42,61 @@ export interface BundleParityResult {
   readonly failing: readonly string[];
 }
 
-/** The first `rows` rows of a reference set, and the pairs whose both rows are kept. */
+/**
+ * A subset of `rows` reference rows that keeps pair metrics possible: rows are
+ * taken pair by pair, alternating same-identity and different-identity pairs,
+ * while they fit; then the lowest unused rows fill the rest. The kept rows stay
+ * in their original order; the pairs among them are kept and re-indexed.
+ */
 export function limitReferences(ref: ReferenceSet, rows: number): ReferenceSet {
   const [n, c, h, w] = ref.dims;
   if (!(rows > 0) || rows >= n) return ref;
   const d = ref.dim, per = c * h * w;
+  const keep = new Set<number>();
+  if (ref.pairs && ref.issame) {
+    const pos: number[] = [], neg: number[] = [];
+    ref.issame.forEach((s, k) => (s ? pos : neg).push(k));
+    const order: number[] = [];
+    for (let k = 0; k < Math.max(pos.length, neg.length); k++) {
+      if (k < pos.length) order.push(pos[k]!);
+      if (k < neg.length) order.push(neg[k]!);
+    }
+    for (const k of order) {
+      const a = ref.pairs[2 * k]!, b = ref.pairs[2 * k + 1]!;
+      const need = (keep.has(a) ? 0 : 1) + (keep.has(b) || a === b ? 0 : 1);
+      if (keep.size + need <= rows) { keep.add(a); keep.add(b); }
+      if (keep.size >= rows) break;
+    }
+  }
+  for (let r = 0; r < n && keep.size < rows; r++) keep.add(r);
+  const kept = [...keep].sort((x, y) => x - y);
+  const index = new Map(kept.map((r, i) => [r, i]));
+  const inputs = new Float32Array(kept.length * per);
+  const embeddings = new Float32Array(kept.length * d);
+  const flip = ref.flipEmbeddings ? new Float32Array(kept.length * d) : undefined;
+  kept.forEach((r, i) => {
+    inputs.set(ref.inputs.subarray(r * per, (r + 1) * per), i * per);
+    embeddings.set(ref.embeddings.subarray(r * d, (r + 1) * d), i * d);
+    flip?.set(ref.flipEmbeddings!.subarray(r * d, (r + 1) * d), i * d);
+  });
   let pairs: Int32Array | undefined, issame: Uint8Array | undefined;
   if (ref.pairs && ref.issame) {
-    const keepP: number[] = [], keepS: number[] = [];
+    const p: number[] = [], s: number[] = [];
     for (let k = 0; k < ref.issame.length; k++) {
-      if (ref.pairs[2 * k]! < rows && ref.pairs[2 * k + 1]! < rows) {
-        keepP.push(ref.pairs[2 * k]!, ref.pairs[2 * k + 1]!);
-        keepS.push(ref.issame[k]!);
-      }
+      const a = index.get(ref.pairs[2 * k]!), b = index.get(ref.pairs[2 * k + 1]!);
+      if (a !== undefined && b !== undefined) { p.push(a, b); s.push(ref.issame[k]!); }
     }
-    pairs = Int32Array.from(keepP);
-    issame = Uint8Array.from(keepS);
+    if (s.length) { pairs = Int32Array.from(p); issame = Uint8Array.from(s); }
   }
   return {
     ...ref,
-    description: `${ref.description} (first ${rows} of ${n} rows)`,
-    inputs: ref.inputs.slice(0, rows * per),
-    dims: [rows, c, h, w],
-    embeddings: ref.embeddings.slice(0, rows * d),
-    ...(ref.flipEmbeddings ? { flipEmbeddings: ref.flipEmbeddings.slice(0, rows * d) } : {}),
-    ...(pairs && pairs.length ? { pairs, issame } : { pairs: undefined, issame: undefined }),
+    description: `${ref.description}; ${kept.length} of ${n} rows used (--rows)`,
+    inputs,
+    dims: [kept.length, c, h, w],
+    embeddings,
+    ...(flip ? { flipEmbeddings: flip } : {}),
+    pairs,
+    issame,
   };
 }
 

@@ -22,6 +22,9 @@ export const RUNTIMES: readonly RuntimeEntry[] = [
   { id: 'onnxruntime-node/cpu', target: 'onnx', device: 'cpu', load: async () => (await import('./ort-node.js')).ortNodeCpu },
   { id: 'onnxruntime-node/webgpu', target: 'onnx', device: 'gpu', load: async () => (await import('./ort-node.js')).ortNodeWebgpu },
   { id: 'onnxruntime-node/cuda', target: 'onnx', device: 'gpu', load: async () => (await import('./ort-node.js')).ortNodeCuda },
+  // onnx target in headless Chromium: onnxruntime-web (src/parity/runtimes/ort-web.ts)
+  { id: 'onnxruntime-web/wasm', target: 'onnx', device: 'cpu', load: async () => (await import('./ort-web.js')).ortWebWasm },
+  { id: 'onnxruntime-web/webgpu', target: 'onnx', device: 'gpu', load: async () => (await import('./ort-web.js')).ortWebWebgpu },
   // tfjs target: add lines here (tfjs in Node cpu/wasm, headless Chromium webgpu/webgl)
   { id: 'tfjs-node/cpu', target: 'tfjs', device: 'cpu', load: async () => (await import('./tfjs-node.js')).tfjsNodeCpu },
   { id: 'tfjs-node/wasm', target: 'tfjs', device: 'cpu', load: async () => (await import('./tfjs-node.js')).tfjsNodeWasm },
