@@ -34,6 +34,8 @@ export interface LoadOptions {
   /** 'auto' (default): f16 kernels when the bundle has them and the device has shader-f16. */
   readonly arithmetic?: 'auto' | 'f16' | 'f32';
   readonly powerPreference?: GPUPowerPreference;
+  /** Bytes per buffer binding at most (default: the device's maxStorageBufferBindingSize): weights spread over several buffers, big batches run in several passes. */
+  readonly maxBindingSize?: number;
 }
 
 export interface EmbedOptions {

@@ -36,12 +36,16 @@ const GPUBufferUsageC = () => globalThis.GPUBufferUsage;
  * otherwise navigator.gpu is asked for an adapter and a device.
  * options.arithmetic: 'auto' (f16 kernels when the bundle has them and the device
  * has shader-f16), 'f16' (require them) or 'f32'.
+ * options.maxBindingSize: use at most this many bytes per buffer binding (default:
+ * the device's maxStorageBufferBindingSize); weights are spread over several
+ * buffers and big batches run in several passes to stay under it.
  */
 export async function load(source, options = {}) {
   const { manifest, weights } = await readSource(source);
   checkManifest(manifest, weights);
   const gpu = await openDevice(manifest, options);
   gpu.arithmetic = options.arithmetic || 'auto';
+  gpu.maxBindingSize = options.maxBindingSize;
   const model = new Model(manifest, weights, gpu);
   try {
     await model._init();
@@ -158,6 +162,7 @@ class Model {
     this._weightsBytes = weights;
     this.device = gpu.device;
     this._ownsDevice = gpu.owned;
+    this._maxBindingSize = gpu.maxBindingSize;
     this._lost = null;
     this._disposed = false;
     this._chain = Promise.resolve();
@@ -185,7 +190,7 @@ class Model {
     const m = this.manifest;
     const d = this.device;
     const lim = d.limits;
-    this._bindLimit = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
+    this._bindLimit = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize, this._maxBindingSize || Infinity);
     // Weights: tensors packed into buffers no larger than one binding may be.
     const U = GPUBufferUsageC();
     this._weightBinding = [];

@@ -180,7 +180,7 @@ export function epilogue(spec: EpilogueSpec, aux: Aux, A: ActType): { code: stri
 /** A WGSL f32 literal that round-trips (finite values; infinities clamp to f32 max). */
 export function f32Literal(x: number): string {
   const f = Math.fround(x);
-  if (!Number.isFinite(f)) return f > 0 ? '3.40282347e+38' : '-3.40282347e+38';
+  if (!Number.isFinite(f)) return f > 0 ? '3.4028234663852886e38' : '-3.4028234663852886e38';
   const s = f.toString();
   return /[.eE]/.test(s) ? s : `${s}.0`;
 }

@@ -7,12 +7,13 @@
  *   A[m, k] = pro(X[image, ci, oh*SH - PT + kh, ow*SW - PL + kw])  (0 outside the image)
  *   B[k, co] = W[co, ci, kh, kw]  stored as quads of 4 output channels: B[k][co/4]
  *
- * A workgroup of 256 threads computes a TM x TN tile of Y (TM = TX*RM pixels,
+ * A workgroup of 64 threads computes a TM x TN tile of Y (TM = TX*RM pixels,
  * TN = 4*TY*RNQ channels); each thread owns RM pixels x RNQ quads (strided by TX and
  * TY so global reads and writes stay coalesced). Per K step the workgroup stages a
  * TK x TM slice of A and a TK x TN slice of B in workgroup memory, then every
- * thread does RM*RNQ vec4 multiply-adds per k. Products are summed in the
- * activation type over one K step and added to f32 accumulators.
+ * thread does RM*RNQ vec4 multiply-adds per k, in f32. With f16 arithmetic the
+ * products are summed in f16 over one K step (TK terms) and then added to f32
+ * accumulators.
  *
  * Split-K (layers with few output tiles and long K, the 7x7 and 14x14 stages): the
  * z dimension of the grid splits K into S chunks that write f32 partial sums to a
@@ -54,8 +55,12 @@ export interface KernelOut {
   readonly dispatch: Dispatch;
 }
 
-/** Workgroups in flight we aim for at batch 1 (enough to fill a large GPU several times). */
-const TARGET_WORKGROUPS = 96;
+/** Threads per workgroup. 64 keeps workgroup barriers cheap (SwiftShader pays per invocation) and is a good size on GPUs. */
+export const WG_THREADS = 64;
+/** Workgroups we aim for at batch 1 (several per compute unit of a large GPU). */
+const TARGET_WORKGROUPS = 128;
+/** Workgroup memory we allow ourselves (the WebGPU default limit). */
+const SHARED_BYTES = 16384;
 
 /** Choose the tile for a layer from its shapes (the batch is unknown: plan for batch 1). */
 export function chooseTile(l: ConvLayer): Tile {
@@ -63,18 +68,16 @@ export function chooseTile(l: ConvLayer): Tile {
   const pixels = l.oh * l.ow;
   const k = l.cin * l.kh * l.kw;
   let ty = 1;
-  while (ty < 16 && ty < coutQ) ty *= 2;
-  const tx = 256 / ty;
-  let rnq = coutQ >= 2 * ty && ty === 16 ? 2 : 1;
+  while (ty < 8 && ty < coutQ) ty *= 2;
+  const tx = WG_THREADS / ty;
+  let rnq = ty === 8 && coutQ >= 16 ? 2 : 1;
   let rm = 4;
+  const tk = 16;
   const groups = () => ceilDiv(pixels, tx * rm) * ceilDiv(coutQ, ty * rnq);
-  while (tx * rm > 256) rm /= 2;
+  // f32 staging (the f16 variant needs half): A tile TK x TM scalars + B tile TK x TNQ quads.
+  while (rm > 1 && (tx * rm > 128 || tk * tx * rm * 4 + tk * ty * rnq * 16 > SHARED_BYTES)) rm /= 2;
   while (groups() < TARGET_WORKGROUPS && rm > 1) rm /= 2;
   while (groups() < TARGET_WORKGROUPS && rnq > 1) rnq /= 2;
-  const tm = tx * rm;
-  // TK*TM must be a multiple of 256 for the A loader (every thread loads whole columns).
-  let tk = 16;
-  while (tk * tm < 256) tk *= 2;
   // Split K when the output tiles alone cannot fill the GPU and each chunk keeps >= 256 terms.
   let splitK = 1;
   if (groups() < TARGET_WORKGROUPS / 2) {
@@ -92,6 +95,7 @@ function chunkK(l: ConvLayer, t: Tile): number {
 export function convKernels(l: ConvLayer, v: Variant, aux: Aux, t: Tile, dequant: Float32Array | null): KernelOut[] {
   if (l.group !== 1) return [groupedConv(l, v, aux, dequant)];
   const A = v.act;
+  const T = WG_THREADS;
   const { tx, ty, rm, rnq, tk, splitK } = t;
   const tm = tx * rm, tnq = ty * rnq;
   const K = l.cin * l.kh * l.kw;
@@ -99,26 +103,24 @@ export function convKernels(l: ConvLayer, v: Variant, aux: Aux, t: Tile, dequant
   const coutQ = ceilDiv(l.cout, 4);
   const OHW = l.oh * l.ow;
   const kChunk = chunkK(l, t);
+  // f16 arithmetic: products summed in f16 over one K tile, then added to f32.
+  const chunked = A === 'f16';
 
   const b = new Bindings()
     .add('X', `array<${A}>`, 'read', { kind: 'act', act: l.x.id })
     .add('W', weightArrayType(v), 'read', { kind: 'weight', which: 'w' });
-
-  // Epilogue (not with split-K: the reduction kernel applies it).
   let proScale = -1, proShift = -1;
   if (l.prologue?.scale) proScale = aux.add(l.prologue.scale);
   if (l.prologue?.shift) proShift = aux.add(l.prologue.shift);
-
-  const lines: string[] = [];
-  lines.push(header(v));
+  // Epilogue here, or (split-K) in the reduction kernel.
   const epi = splitK === 1 ? epilogueFor(l, v, aux, dequant) : null;
   const usesAux = proScale >= 0 || proShift >= 0 || (epi !== null && /AUX/.test(epi.code));
   if (usesAux) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
   if (epi?.residual) b.add('R', `array<${A}>`, 'read', { kind: 'act', act: residualOf(l).id });
   if (splitK === 1) b.add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: l.out.id });
   else b.add('S', 'array<f32>', 'read_write', { kind: 'scratch' });
-  lines.push(b.code());
-  lines.push(weightHelpers(v));
+
+  const lines: string[] = [header(v), b.code(), weightHelpers(v)];
   lines.push(`const H = ${l.h}u; const W_ = ${l.w}u; const HW = ${l.h * l.w}u; const CIN = ${l.cin}u;
 const KW = ${l.kw}u; const KHW = ${KHW}u; const SH = ${l.sh}u; const SW = ${l.sw}u; const PT = ${l.pt}; const PL = ${l.pl};
 const OW = ${l.ow}u; const OHW = ${OHW}u; const COUT = ${l.cout}u; const COUTQ = ${coutQ}u; const K = ${K}u; const KCHUNK = ${kChunk}u;
@@ -127,15 +129,13 @@ var<workgroup> As: array<${A}, ${tk * tm}>;
 var<workgroup> Bs: array<vec4<${A}>, ${tk * tnq}>;`);
   if (epi) lines.push(epi.code);
 
-  // A loader: thread owns column am of the tile and rows ak + j*(256/TM).
-  const aRows = 256 / tm;
-  const aLoads = (tk * tm) / 256;
-  const bLoads = ceilDiv(tk * tnq, 256);
-  const tapIndex = (() => {
-    // k -> (ci, kh, kw); 1x1 kernels need no division.
-    if (KHW === 1) return ['let ci = k;', 'let ih = ih0;', 'let iw = iw0;'];
-    return ['let ci = k / KHW;', 'let r = k - ci * KHW;', 'let kh = r / KW;', 'let ih = ih0 + i32(kh);', 'let iw = iw0 + i32(r - kh * KW);'];
-  })();
+  // A loader: thread owns tile columns (tid % AC) + T*c for c < ACOLS, rows (tid / AC) + j*AROWS.
+  const ac = Math.min(tm, T);
+  const acols = tm / ac;
+  const arowStep = T / ac;
+  const aLoads = tk / arowStep;
+  const bLoads = ceilDiv(tk * tnq, T);
+  const tap = KHW === 1 ? ['let ci = k;', 'let ih = ih0_C;', 'let iw = iw0_C;'] : ['let ci = k / KHW;', 'let r = k - ci * KHW;', 'let kh = r / KW;', 'let ih = ih0_C + i32(kh);', 'let iw = iw0_C + i32(r - kh * KW);'];
   const needsBounds = !(l.pt === 0 && l.pl === 0 && (l.oh - 1) * l.sh + l.kh <= l.h && (l.ow - 1) * l.sw + l.kw <= l.w);
   let pro = 'xv';
   if (proScale >= 0 && proShift >= 0) pro = `${A}(fma(f32(xv), AUX[${proScale}u + ci], AUX[${proShift}u + ci]))`;
@@ -143,7 +143,7 @@ var<workgroup> Bs: array<vec4<${A}>, ${tk * tnq}>;`);
   else if (proShift >= 0) pro = `${A}(f32(xv) + AUX[${proShift}u + ci])`;
 
   const body: string[] = [];
-  body.push(`@compute @workgroup_size(256)
+  body.push(`@compute @workgroup_size(${T})
 fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
   let M = P.n * OHW;
   let m0 = wg.x * TM;
@@ -152,58 +152,69 @@ fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wg: ve
   let kEnd = min(K, kBegin + KCHUNK);
   let tx = tid % TX;
   let ty = tid / TX;
-  let am = tid % TM;
-  let ak = tid / TM;
-  let gm = m0 + am;
-  let aok = gm < M;
-  let img = gm / OHW;
-  let pix = gm - img * OHW;
-  let oh = pix / OW;
-  let ih0 = i32(oh * SH) - PT;
-  let iw0 = i32((pix - oh * OW) * SW) - PL;
-  let xb = img * (CIN * HW);`);
+  let ak = tid / ${ac}u;`);
+  for (let c = 0; c < acols; c++) {
+    body.push(`  let am_${c} = tid % ${ac}u + ${c * ac}u;
+  let gm_${c} = m0 + am_${c};
+  let aok_${c} = gm_${c} < M;
+  let img_${c} = gm_${c} / OHW;
+  let pix_${c} = gm_${c} - img_${c} * OHW;
+  let oh_${c} = pix_${c} / OW;
+  let ih0_${c} = i32(oh_${c} * SH) - PT;
+  let iw0_${c} = i32((pix_${c} - oh_${c} * OW) * SW) - PL;
+  let xb_${c} = img_${c} * (CIN * HW);`);
+  }
   for (let i = 0; i < rm; i++) for (let j = 0; j < rnq; j++) body.push(`  var acc${i}_${j} = vec4<f32>(0.0);`);
   body.push('  for (var k0 = kBegin; k0 < kEnd; k0 = k0 + TK) {');
   for (let j = 0; j < aLoads; j++) {
     body.push('    {');
-    body.push(`      let k = k0 + ak + ${j * aRows}u;`);
-    body.push(`      var a = ${A}(0.0);`);
-    body.push('      if (aok && k < kEnd) {');
-    body.push(...tapIndex.map((s) => `        ${s}`));
-    const load = [`let xv = X[xb + ci * HW + u32(ih) * W_ + u32(iw)];`, `a = ${pro};`];
-    if (needsBounds) {
-      body.push('        if (ih >= 0 && ih < i32(H) && iw >= 0 && iw < i32(W_)) {');
-      body.push(...load.map((s) => `          ${s}`));
+    body.push(`      let kr = ak + ${j * arowStep}u;`);
+    body.push('      let k = k0 + kr;');
+    body.push('      let kin = k < kEnd;');
+    // The tap decomposition depends on k only: shared by all columns.
+    const tapK = tap.filter((x) => !x.includes('_C'));
+    body.push(...tapK.map((x) => `      ${x}`));
+    for (let c = 0; c < acols; c++) {
+      const tapC = tap.filter((x) => x.includes('_C')).map((x) => x.replace(/_C/g, `_${c}`));
+      body.push('      {');
+      body.push(`        var a = ${A}(0.0);`);
+      body.push(`        if (kin && aok_${c}) {`);
+      body.push(...tapC.map((x) => `          ${x}`));
+      const load = [`let xv = X[xb_${c} + ci * HW + u32(ih) * W_ + u32(iw)];`, `a = ${pro};`];
+      if (needsBounds) {
+        body.push('          if (ih >= 0 && ih < i32(H) && iw >= 0 && iw < i32(W_)) {');
+        body.push(...load.map((x) => `            ${x}`));
+        body.push('          }');
+      } else body.push(...load.map((x) => `          ${x}`));
       body.push('        }');
-    } else body.push(...load.map((s) => `        ${s}`));
-    body.push('      }');
-    body.push(`      As[(ak + ${j * aRows}u) * TM + am] = a;`);
+      body.push(`        As[kr * TM + am_${c}] = a;`);
+      body.push('      }');
+    }
     body.push('    }');
   }
   for (let j = 0; j < bLoads; j++) {
+    const guard = (j + 1) * T > tk * tnq;
     body.push('    {');
-    body.push(`      let e = tid + ${j * 256}u;`);
-    const guard = (j + 1) * 256 > tk * tnq;
-    body.push(`      let kk = e / TNQ;`);
-    body.push(`      let k = k0 + kk;`);
-    body.push(`      let gq = q0 + e % TNQ;`);
+    body.push(`      let e = tid + ${j * T}u;`);
+    body.push('      let k = k0 + e / TNQ;');
+    body.push('      let gq = q0 + e % TNQ;');
     body.push(`      var bq = vec4<${A}>(0.0);`);
     body.push(`      if (k < kEnd && gq < COUTQ) { bq = ${weightQuad(v, 'W', 'k * COUTQ + gq')}; }`);
-    if (guard) body.push(`      if (e < ${tk * tnq}u) { Bs[e] = bq; }`);
-    else body.push('      Bs[e] = bq;');
+    body.push(guard ? `      if (e < ${tk * tnq}u) { Bs[e] = bq; }` : '      Bs[e] = bq;');
     body.push('    }');
   }
   body.push('    workgroupBarrier();');
-  for (let i = 0; i < rm; i++) for (let j = 0; j < rnq; j++) body.push(`    var c${i}_${j} = vec4<${A}>(0.0);`);
+  const target = (i: number, j: number) => (chunked ? `c${i}_${j}` : `acc${i}_${j}`);
+  if (chunked) for (let i = 0; i < rm; i++) for (let j = 0; j < rnq; j++) body.push(`    var c${i}_${j} = vec4<${A}>(0.0);`);
   body.push('    for (var kk = 0u; kk < TK; kk = kk + 1u) {');
-  for (let i = 0; i < rm; i++) body.push(`      let a${i} = As[kk * TM + tx + ${i * tx}u];`);
+  for (let i = 0; i < rm; i++) body.push(`      let a${i} = vec4<${A}>(As[kk * TM + tx + ${i * tx}u]);`);
   for (let j = 0; j < rnq; j++) body.push(`      let b${j} = Bs[kk * TNQ + ty + ${j * ty}u];`);
-  for (let i = 0; i < rm; i++) for (let j = 0; j < rnq; j++) body.push(`      c${i}_${j} = fma(vec4<${A}>(a${i}), b${j}, c${i}_${j});`);
+  for (let i = 0; i < rm; i++) for (let j = 0; j < rnq; j++) body.push(`      ${target(i, j)} = fma(a${i}, b${j}, ${target(i, j)});`);
   body.push('    }');
-  for (let i = 0; i < rm; i++) for (let j = 0; j < rnq; j++) body.push(`    acc${i}_${j} = acc${i}_${j} + vec4<f32>(c${i}_${j});`);
+  if (chunked) for (let i = 0; i < rm; i++) for (let j = 0; j < rnq; j++) body.push(`    acc${i}_${j} = acc${i}_${j} + vec4<f32>(c${i}_${j});`);
   body.push('    workgroupBarrier();');
   body.push('  }');
-  // Write-out.
+  // Write-out: for a fixed channel, consecutive tx write consecutive pixels.
   for (let i = 0; i < rm; i++) {
     body.push('  {');
     body.push(`    let m = m0 + tx + ${i * tx}u;`);
@@ -215,8 +226,7 @@ fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wg: ve
       body.push(`      if (q${j} < COUTQ) {`);
       for (let c = 0; c < 4; c++) {
         const co = `q${j} * 4u + ${c}u`;
-        const guard = l.cout % 4 !== 0 && c > 0;
-        const pre = guard ? `        if (${co} < COUT) { ` : '        { ';
+        const pre = l.cout % 4 !== 0 && c > 0 ? `        if (${co} < COUT) { ` : '        { ';
         if (splitK === 1) body.push(`${pre}let co = ${co}; let idx = (im * COUT + co) * OHW + p; Y[idx] = ${A}(epi(acc${i}_${j}[${c}], co, idx)); }`);
         else body.push(`${pre}let co = ${co}; S[((wg.z * P.n + im) * COUT + co) * OHW + p] = acc${i}_${j}[${c}]; }`);
       }
@@ -229,7 +239,7 @@ fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wg: ve
   lines.push(body.join('\n'));
 
   const main: KernelOut = {
-    code: lines.filter((s) => s !== '').join('\n'),
+    code: lines.filter((x) => x !== '').join('\n'),
     bindings: b,
     dispatch: { x: perBatch(OHW, tm), y: fixed(ceilDiv(coutQ, tnq)), z: fixed(splitK) },
   };

@@ -61,7 +61,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let xb = (img * ${l.c}u + c) * u32(H * W_);
   let h0 = oh * SH - PT;
   let w0 = ow * SW - PL;
-  var acc = ${max ? '-3.40282347e+38' : '0.0'};
+  var acc = ${max ? '-3.4028234663852886e38' : '0.0'};
   var taps = 0.0;
   for (var kh = 0; kh < KH; kh = kh + 1) {
     for (var kw = 0; kw < KW; kw = kw + 1) {

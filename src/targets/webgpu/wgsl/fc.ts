@@ -3,7 +3,7 @@
  *   Y[n, d] = epi( sum_k X[n, k] * W[d, k] )
  * W is stored row-major [Dpad][Kpad] as quads of 4 consecutive k (Dpad, Kpad: multiples
  * of 4, zero-filled). Face embeddings are computed for a handful of images, so this
- * is a matrix-vector product bound by reading W: a workgroup of 128 threads owns 4
+ * is a matrix-vector product bound by reading W: a workgroup of 64 threads owns 4
  * outputs x 4 images; its threads stride over K (consecutive threads read
  * consecutive quads: coalesced), and a tree reduction in workgroup memory sums their
  * partial dot products. W is read once per 4 images.
@@ -12,7 +12,7 @@ import type { FcLayer } from '../plan.js';
 import { Aux, Bindings, ceilDiv, epilogue, header, weightArrayType, weightHelpers, weightQuad, type Variant } from './common.js';
 import { fixed, perBatch, type KernelOut } from './conv.js';
 
-const WG = 128;
+const WG = 64;
 const OD = 4;
 const NB = 4;
 
