@@ -22,6 +22,8 @@ export interface ExportCommandOptions {
   parity?: boolean;
   /** From the config file: per-precision threshold overrides for the parity engine. */
   thresholds?: Record<string, unknown>;
+  calibration?: string;
+  calibrationMethod?: string;
 }
 
 export function parseTargets(s: string | undefined): TargetName[] {
@@ -49,6 +51,9 @@ export function parsePrecisions(s: string | undefined): Precision[] | undefined 
 export async function exportCommand(model: string, opts: ExportCommandOptions, log: Logger): Promise<number> {
   const device = opts.device ?? 'all';
   if (!['cpu', 'gpu', 'all'].includes(device)) throw new UsageError(`--device ${device}: expected cpu, gpu or all`);
+  if (opts.calibrationMethod && !['minmax', 'percentile', 'entropy'].includes(opts.calibrationMethod)) {
+    throw new UsageError(`--calibration-method ${opts.calibrationMethod}: expected minmax, percentile or entropy`);
+  }
   if (opts.tfjsInput && !['nchw', 'nhwc'].includes(opts.tfjsInput)) throw new UsageError(`--tfjs-input ${opts.tfjsInput}: expected nchw or nhwc`);
   const options: ExportOptions = {
     out: opts.out,
@@ -63,7 +68,11 @@ export async function exportCommand(model: string, opts: ExportCommandOptions, l
     signKey: opts.signKey,
     skipParity: opts.parity === false,
     thresholds: opts.thresholds,
-    targetOptions: { tfjsInput: opts.tfjsInput as 'nchw' | 'nhwc' | undefined },
+    calibration: opts.calibration,
+    targetOptions: {
+      tfjsInput: opts.tfjsInput as 'nchw' | 'nhwc' | undefined,
+      calibrationMethod: opts.calibrationMethod as 'minmax' | 'percentile' | 'entropy' | undefined,
+    },
     log,
   };
   let result: ExportResult;

@@ -66,6 +66,8 @@ function buildProgram(run: Runner): Command {
     .option('--embedding <name>', 'cut at this tensor instead of the detected embedding')
     .option('--device <which>', 'parity runtimes to use: cpu, gpu or all', 'all')
     .option('--tfjs-input <layout>', 'tfjs bundle input layout: nchw (default) or nhwc')
+    .option('--calibration <path>', 'int8 calibration inputs: a .npy [N,3,H,W] or a folder of aligned faces (default: the reference inputs)')
+    .option('--calibration-method <m>', 'int8 activation ranges: minmax, percentile or entropy')
     .option('--sign-key <file>', 'ed25519 private key (PEM) to sign the bundle')
     .option('-f, --force', 'replace an existing output folder')
     .option('--no-parity', 'skip the parity check (the bundle then has no report and does not verify)')
@@ -124,7 +126,8 @@ function buildProgram(run: Runner): Command {
     .option('--embedding <name>', 'the embedding tensor of --model instead of the detected one')
     .option('--device <which>', 'parity runtimes to use: cpu, gpu or all', 'all')
     .option('-p, --precision <list>', 'only these precisions (comma list of fp32, fp16, int8)')
-    .option('--rows <n>', 'use only the first N reference rows (software GPU adapters are slow)')
+    .option('--runtime <list>', 'only these runtimes: comma list of ids or engines (e.g. onnxruntime-node, onnxruntime-web/wasm)')
+    .option('--rows <n>', 'use N reference rows, keeping pairs of both kinds (software GPU adapters are slow)')
     .option('--batch <n>', 'rows per run (default 8)')
     .option('--min-cosine <v>', 'minimum cosine: a number for every precision, or fp16=0.999,int8=0.98')
     .option('--max-flips <v>', 'largest fraction of pair decisions allowed to flip: a number, or int8=0.02')
@@ -143,11 +146,12 @@ function buildProgram(run: Runner): Command {
     .description('check a bundle against its manifest and parity report (and signature); exit 6 listing every problem')
     .argument('<path>', 'the bundle folder, or its .tgz from pack')
     .option('--public-key <file>', 'ed25519 public key (PEM) that must verify the bundle SIGNATURE')
+    .option('--allow-loose-thresholds', 'accept parity results measured with thresholds looser than the defaults')
     .option('--json', 'print one JSON object on stdout')
     .option('-q, --quiet', 'print nothing but errors')
     .option('--verbose', 'print details and stack traces')
     .addHelpText('after', '\nExamples:\n  sf2-export verify sf2-dist/iresnet18\n  sf2-export verify release/iresnet18.tgz --public-key release.pub\n')
-    .action(async (path: string, opts: { publicKey?: string; json?: boolean } & GlobalOpts) => {
+    .action(async (path: string, opts: { publicKey?: string; allowLooseThresholds?: boolean; json?: boolean } & GlobalOpts) => {
       await run(async (log) => (await import('./verify.js')).verifyCommand(path, opts, log), opts)();
     });
 

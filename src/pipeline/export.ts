@@ -10,9 +10,9 @@
  * written (for inspection) and a ParityError (exit 5) is thrown afterwards.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { ParityError, UnsupportedError, UsageError } from '../errors.js';
+import { InputError, ParityError, UnsupportedError, UsageError } from '../errors.js';
 import { silentLogger, type Logger } from '../cli/log.js';
 import { loadOnnx } from '../onnx/import.js';
 import { cloneModel } from '../ir/clone.js';
@@ -25,6 +25,8 @@ import { BundleDir } from './bundle-dir.js';
 import { SPHEREFACE2_MEAN, SPHEREFACE2_STD, type ModelContract } from './contract.js';
 import { buildManifest, manifestJson, MANIFEST_FILE, type Manifest } from './manifest.js';
 import { DEFAULT_PRECISIONS, type Precision } from './precision.js';
+import { readNpy, readNpz, toFloat32 } from '../parity/npy.js';
+import { loadImages } from '../parity/references.js';
 import { finishParity, type ParityOptions, type ParitySummary } from './parity-step.js';
 
 export interface ExportOptions extends ParityOptions {
@@ -39,6 +41,8 @@ export interface ExportOptions extends ParityOptions {
   /** Skip parity entirely (never the default; for packaging experiments). */
   skipParity?: boolean;
   targetOptions?: TargetOptions;
+  /** Calibration inputs for int8: a .npy [N,3,H,W] or a folder of aligned face images (default: the reference inputs). */
+  calibration?: string;
   log?: Logger;
 }
 
@@ -95,7 +99,7 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
 
   const dir = BundleDir.open(out, !!options.force);
   try {
-    const calibration: CalibrationData | undefined = options.calibrationData;
+    const calibration: CalibrationData | undefined = options.calibrationData ?? (await calibrationFromFlag(options, contract)) ?? calibrationFromReferences(options, log);
     const files: BundleFile[] = [];
     const targetDetails: Record<string, unknown> = {};
     for (const t of targetImpls) {
@@ -160,6 +164,38 @@ export function contractOf(m: Model): ModelContract {
     input: { name: input.name, shape: input.shape ?? ['N', 3, 112, 112], layout: 'NCHW', colorOrder: 'RGB', mean: [...SPHEREFACE2_MEAN], std: [...SPHEREFACE2_STD] },
     flipTTA: 'sum',
   };
+}
+
+async function calibrationFromFlag(options: ExportOptions, contract: ModelContract): Promise<CalibrationData | undefined> {
+  if (!options.calibration) return undefined;
+  if (existsSync(options.calibration) && statSync(options.calibration).isDirectory()) {
+    const [, , h, w] = contract.input.shape;
+    const imgs = await loadImages(options.calibration, typeof h === 'number' ? h : 112, typeof w === 'number' ? w : 112, contract.input.mean, contract.input.std);
+    const n = imgs.names.length;
+    return { data: imgs.inputs, dims: [n, 3, typeof h === 'number' ? h : 112, typeof w === 'number' ? w : 112] };
+  }
+  const arr = readNpy(options.calibration);
+  if (arr.shape.length !== 4 || arr.shape[1] !== 3) {
+    throw new InputError('calibration', `--calibration ${options.calibration}: shape [${arr.shape.join(', ')}], expected [N, 3, H, W]`, 'pass preprocessed inputs as float32 NCHW');
+  }
+  return { data: toFloat32(arr), dims: arr.shape };
+}
+
+/**
+ * Quantization calibrates on the reference inputs when there are any (real
+ * aligned faces beat synthetic noise); otherwise the quantizer falls back to
+ * synthetic inputs and says so.
+ */
+function calibrationFromReferences(options: ExportOptions, log: Logger): CalibrationData | undefined {
+  const arr = options.inputs
+    ? readNpy(options.inputs)
+    : options.reference && /\.npz$/i.test(options.reference)
+      ? readNpz(options.reference).get('inputs')
+      : undefined;
+  if (!arr) return undefined;
+  if (arr.shape.length !== 4) return undefined; // the parity step reports the bad shape
+  log.debug(`calibration: ${arr.shape[0]} reference inputs`);
+  return { data: toFloat32(arr), dims: arr.shape };
 }
 
 async function sha256(path: string): Promise<string> {
