@@ -13,6 +13,7 @@
  */
 import type { Graph } from '../ir/graph.js';
 import type { Node } from '../ir/node.js';
+import type { TensorData } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
 
 export type BnPattern = 'conv-bn' | 'bn-conv' | 'bn-flatten-gemm' | 'gemm-bn' | 'standalone';
@@ -26,8 +27,23 @@ export interface BnFinding {
   readonly into?: string;
 }
 
+/**
+ * The constant data behind `v`: its own, or that of the initializer an Identity
+ * chain passes on (torch 1.13 shares equal initializers, e.g. zero BN biases,
+ * through Identity nodes).
+ */
+export function constData(v: Value | null | undefined): TensorData | undefined {
+  for (let i = 0; v && i < 16; i++) {
+    if (v.const) return v.const;
+    const p: Node | null = v.producer;
+    if (!p || p.op !== 'Identity' || (p.domain !== '' && p.domain !== 'ai.onnx')) return undefined;
+    v = p.inputs[0];
+  }
+  return undefined;
+}
+
 function paramsConst(bn: Node): boolean {
-  return [1, 2, 3, 4].every((i) => bn.inputs[i]?.const);
+  return [1, 2, 3, 4].every((i) => constData(bn.inputs[i]));
 }
 
 export function isTrainingBn(bn: Node): boolean {
@@ -54,7 +70,7 @@ function matmulBias(add: Node): Node | undefined {
   if (add.op !== 'Add') return undefined;
   for (const [a, b] of [[add.inputs[0], add.inputs[1]], [add.inputs[1], add.inputs[0]]] as const) {
     const p = exclusiveProducer(a ?? null);
-    if (p?.op === 'MatMul' && p.inputs[1]?.const && b?.const) return p;
+    if (p?.op === 'MatMul' && constData(p.inputs[1]) && constData(b)) return p;
   }
   return undefined;
 }
@@ -65,11 +81,11 @@ export function classifyBn(bn: Node): BnFinding {
   if (isTrainingBn(bn)) return { node: name, pattern: 'standalone', foldable: false, reason: 'training-mode BatchNormalization (export with eval() and TrainingMode.EVAL or PRESERVE)' };
   const x = bn.inputs[0]!;
   const prod = exclusiveProducer(x);
-  if (prod?.op === 'Conv' && prod.inputs[1]?.const) return { node: name, pattern: 'conv-bn', foldable: true, reason: 'folds into the preceding Conv', into: prod.name };
-  if (prod?.op === 'Gemm' && prod.inputs[1]?.const && (!prod.inputs[2] || prod.inputs[2].const)) {
+  if (prod?.op === 'Conv' && constData(prod.inputs[1])) return { node: name, pattern: 'conv-bn', foldable: true, reason: 'folds into the preceding Conv', into: prod.name };
+  if (prod?.op === 'Gemm' && constData(prod.inputs[1]) && (!prod.inputs[2] || constData(prod.inputs[2]))) {
     return { node: name, pattern: 'gemm-bn', foldable: true, reason: 'folds into the preceding Gemm', into: prod.name };
   }
-  if (prod?.op === 'MatMul' && prod.inputs[1]?.const && prod.inputs[1].const.dims.length === 2) {
+  if (prod?.op === 'MatMul' && constData(prod.inputs[1])?.dims.length === 2) {
     return { node: name, pattern: 'gemm-bn', foldable: true, reason: 'folds into the preceding MatMul', into: prod.name };
   }
   if (prod && matmulBias(prod)) return { node: name, pattern: 'gemm-bn', foldable: true, reason: 'folds into the preceding MatMul + Add', into: matmulBias(prod)!.name };
@@ -85,15 +101,15 @@ export function classifyBn(bn: Node): BnFinding {
       const fl = consumers[0]!;
       const g = fl.outputs[0]!.onlyConsumer;
       const flattenOk = fl.op === 'Flatten' ? fl.attrInt('axis', 1) === 1 : true;
-      if (g && (g.op === 'Gemm' || g.op === 'MatMul') && g.inputs[0] === fl.outputs[0] && g.inputs[1]?.const && flattenOk && g.attrInt('transA', 0) === 0) {
+      if (g && (g.op === 'Gemm' || g.op === 'MatMul') && g.inputs[0] === fl.outputs[0] && constData(g.inputs[1]) && flattenOk && g.attrInt('transA', 0) === 0) {
         return { node: name, pattern: 'bn-flatten-gemm', foldable: true, reason: `folds into the input side of ${g.op} ${g.name}`, into: g.name };
       }
     }
-    if (consumers.length === 1 && (consumers[0]!.op === 'Gemm' || consumers[0]!.op === 'MatMul') && consumers[0]!.inputs[0] === y && consumers[0]!.inputs[1]?.const && x.shape?.length === 2) {
+    if (consumers.length === 1 && (consumers[0]!.op === 'Gemm' || consumers[0]!.op === 'MatMul') && consumers[0]!.inputs[0] === y && constData(consumers[0]!.inputs[1]) && x.shape?.length === 2) {
       const g = consumers[0]!;
       return { node: name, pattern: 'bn-flatten-gemm', foldable: true, reason: `folds into the input side of ${g.op} ${g.name}`, into: g.name };
     }
-    if (consumers.every((c) => c.op === 'Conv' && c.inputs[0] === y && c.inputs[1]?.const)) {
+    if (consumers.every((c) => c.op === 'Conv' && c.inputs[0] === y && constData(c.inputs[1]))) {
       const padded = consumers.filter(convPads);
       if (padded.length === 0) {
         return { node: name, pattern: 'bn-conv', foldable: true, reason: 'the following Conv pads nothing, so the BN folds into its input side exactly', into: consumers.map((c) => c.name).join(',') };

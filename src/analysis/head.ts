@@ -103,7 +103,14 @@ export function findHead(g: Graph, override?: string): HeadInfo {
     if (norm) candidates.push({ node: n, ...ops, norm });
   }
   if (candidates.length === 0) {
-    return { found: false, nodes: [], headInputs: [], reason: 'no MatMul or Gemm with a constant weight reads an L2-normalized tensor' };
+    const reason = 'no MatMul or Gemm with a constant weight reads an L2-normalized tensor';
+    // Already head-free: a single 2-D output is the embedding.
+    const only = g.outputs.length === 1 ? g.outputs[0]! : undefined;
+    if (only?.shape?.length === 2) {
+      const d = only.shape[1];
+      return { found: false, nodes: [], headInputs: [], reason, embedding: only.name, ...(typeof d === 'number' ? { featureDim: d } : {}) };
+    }
+    return { found: false, nodes: [], headInputs: [], reason };
   }
   // The class weight is the biggest such matrix (a projection inside the head would be smaller).
   const size = (c: (typeof candidates)[number]) => constSources(c.weight).reduce((s, v) => s + v.const!.size, 0);

@@ -157,13 +157,7 @@ const RULES: Readonly<Record<string, Rule>> = {
       const total = product(s);
       const known = product(out.filter((_, i) => i !== k));
       if (typeof total === 'number' && typeof known === 'number' && known > 0) out[k] = total / known;
-      else if (typeof known === 'number' && known > 0) {
-        // [N, a, b] reshaped to [-1, a*b] (or [0, -1]) keeps N.
-        const numeric = s.filter((d): d is number => typeof d === 'number').reduce((x, y) => x * y, 1);
-        const symbols = s.filter((d) => typeof d !== 'number');
-        if (symbols.length === 1 && typeof symbols[0] === 'string' && numeric === known) out[k] = symbols[0];
-        if (symbols.length === 1 && typeof symbols[0] === 'string' && out.some((d) => d === symbols[0]) && numeric % known === 0) out[k] = numeric / known;
-      }
+      else out[k] = symbolicQuotient(s, out.filter((_, i) => i !== k));
     }
     return [{ dtype: ins[0]!.dtype, shape: out }];
   },
@@ -235,6 +229,28 @@ const RULES: Readonly<Record<string, Rule>> = {
   },
   OneHot: () => undefined,
 };
+
+/**
+ * The -1 of a Reshape when symbols are involved: prod(input) / prod(other target dims),
+ * cancelling symbols that appear on both sides. [N, a, b] -> [-1, a*b] gives N;
+ * [N, a, b] -> [N, -1] (via 0) gives a*b; anything that does not cancel is unknown.
+ */
+function symbolicQuotient(input: Dim[], rest: Dim[]): Dim {
+  if (input.some((d) => d === null) || rest.some((d) => d === null)) return null;
+  const num = (ds: Dim[]) => ds.filter((d): d is number => typeof d === 'number').reduce((x, y) => x * y, 1);
+  const syms = input.filter((d): d is string => typeof d === 'string');
+  for (const r of rest) {
+    if (typeof r !== 'string') continue;
+    const i = syms.indexOf(r);
+    if (i < 0) return null;
+    syms.splice(i, 1);
+  }
+  const a = num(input), b = num(rest);
+  if (b <= 0 || a % b !== 0) return null;
+  const q = a / b;
+  if (syms.length === 0) return q;
+  return syms.length === 1 && q === 1 ? syms[0]! : null;
+}
 
 /** Product of dims: a number; a lone symbol times 1 stays that symbol; otherwise unknown. */
 function product(ds: Dim[]): Dim {

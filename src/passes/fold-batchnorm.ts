@@ -46,9 +46,10 @@ import type { Graph } from '../ir/graph.js';
 import { attr } from '../ir/attribute.js';
 import { DType, dtypeName } from '../ir/dtype.js';
 import type { Node } from '../ir/node.js';
+import { inferShapes } from '../ir/shape-infer.js';
 import type { TensorData } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
-import { classifyBn, convPads, isTrainingBn, type BnFinding } from '../analysis/batchnorm.js';
+import { classifyBn, constData, convPads, isTrainingBn, type BnFinding } from '../analysis/batchnorm.js';
 import type { Pass, PassOptions, PassReport } from './pass.js';
 import { FOLDABLE_FLOATS, fromF64, isOnnxDomain, product, readF64, ReportBuilder } from './util.js';
 
@@ -62,8 +63,8 @@ export interface BnParams {
 export function bnParams(bn: Node): BnParams | string {
   const [, gamma, beta, mean, variance] = bn.inputs;
   const ps = [gamma, beta, mean, variance];
-  if (!ps.every((p) => p?.const)) return 'scale, bias, mean or variance is not a constant';
-  const ts = ps.map((p) => p!.const!);
+  const ts = ps.map((p) => constData(p));
+  if (!ts.every((t): t is TensorData => t !== undefined)) return 'scale, bias, mean or variance is not a constant';
   const c = ts[0]!.size;
   if (!ts.every((t) => t.dims.length === 1 && t.dims[0] === c)) {
     return `parameters are not 1-D of one length (${ts.map((t) => `[${t.dims.join(',')}]`).join(' ')})${bn.attrInt('spatial', 1) === 0 ? ', spatial=0' : ''}`;
@@ -87,7 +88,7 @@ const fail = (reason: string): FoldResult => ({ ok: false, reason });
 const OK: FoldResult = { ok: true };
 
 function weightOf(v: Value | null | undefined, what: string): TensorData | string {
-  const t = v?.const;
+  const t = constData(v);
   if (!t) return `${what} is not a constant`;
   if (!FOLDABLE_FLOATS.has(t.dtype)) return `${what} is ${dtypeName(t.dtype)}`;
   return t;
@@ -102,9 +103,10 @@ function gemmBias(gemm: Node, nOut: number): Float64Array | string {
   const c = gemm.inputs[2];
   const out = new Float64Array(nOut);
   if (!c) return out;
-  if (!c.const) return 'its bias is not a constant';
-  const dims = c.const.dims;
-  const vals = readF64(c.const);
+  const cd = constData(c);
+  if (!cd) return 'its bias is not a constant';
+  const dims = cd.dims;
+  const vals = readF64(cd);
   const beta = gemm.attrFloat('beta', 1);
   if (vals.length === 1) out.fill(vals[0]! * beta);
   else if (vals.length === nOut && (dims.length === 1 || (dims.length === 2 && dims[0] === 1))) for (let j = 0; j < nOut; j++) out[j] = vals[j]! * beta;
@@ -123,7 +125,7 @@ function biasAddOf(x: Value): { add: Node; index: number } | undefined {
   const add = x.onlyConsumer;
   if (!add || add.op !== 'Add' || !isOnnxDomain(add)) return undefined;
   const index = add.inputs[0] === x ? 1 : add.inputs[1] === x ? 0 : -1;
-  if (index < 0 || !add.inputs[index]?.const) return undefined;
+  if (index < 0 || !constData(add.inputs[index])) return undefined;
   return { add, index };
 }
 
@@ -136,15 +138,16 @@ function foldConvBn(g: Graph, bn: Node, conv: Node, p: BnParams): FoldResult {
   const o = w.dims[0]!;
   if (o !== p.channels) return fail(`the conv has ${o} output channels, the BN ${p.channels}`);
   const bias = conv.inputs[2];
-  if (bias && !bias.const) return fail('the conv bias is not a constant');
+  const bd = constData(bias);
+  if (bias && !bd) return fail('the conv bias is not a constant');
   const wv = readF64(w);
   const inner = wv.length / o;
   for (let oc = 0; oc < o; oc++) for (let k = 0; k < inner; k++) wv[oc * inner + k]! *= p.s[oc]!;
-  const bv = bias ? readF64(bias.const!) : new Float64Array(o);
+  const bv = bd ? readF64(bd) : new Float64Array(o);
   if (bv.length !== o) return fail(`the conv bias has ${bv.length} values for ${o} channels`);
   for (let oc = 0; oc < o; oc++) bv[oc] = bv[oc]! * p.s[oc]! + p.t[oc]!;
   conv.setInput(1, newConst(g, conv.inputs[1], `${conv.name}.weight`, w.dtype, w.dims, wv));
-  conv.setInput(2, newConst(g, bias, `${conv.name}.bias`, bias?.const?.dtype ?? w.dtype, [o], bv));
+  conv.setInput(2, newConst(g, bias, `${conv.name}.bias`, bd?.dtype ?? w.dtype, [o], bv));
   g.bypass(bn, conv.outputs[0]!);
   return OK;
 }
@@ -164,7 +167,7 @@ function foldGemmBn(g: Graph, bn: Node, gemm: Node, p: BnParams, opset: number):
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) wv[i * c + j]! *= p.s[transB ? i : j]!;
   for (let j = 0; j < nOut; j++) bias[j] = bias[j]! * p.s[j]! + p.t[j]!;
   gemm.setInput(1, newConst(g, gemm.inputs[1], `${gemm.name}.weight`, w.dtype, w.dims, wv));
-  setGemmBias(g, gemm, gemm.inputs[2]?.const?.dtype ?? w.dtype, bias, opset);
+  setGemmBias(g, gemm, constData(gemm.inputs[2])?.dtype ?? w.dtype, bias, opset);
   g.bypass(bn, gemm.outputs[0]!);
   return OK;
 }
@@ -182,7 +185,7 @@ function foldMatMulBn(g: Graph, bn: Node, mm: Node, p: BnParams): FoldResult {
   const biasAdd = bn.inputs[0] === y ? undefined : biasAddOf(y);
   let bias: Float64Array | undefined;
   if (biasAdd) {
-    const cv = biasAdd.add.inputs[biasAdd.index]!.const!;
+    const cv = constData(biasAdd.add.inputs[biasAdd.index])!;
     const vals = readF64(cv);
     if (!(vals.length === 1 || (vals.length === nOut && cv.dims[cv.dims.length - 1] === nOut && product(cv.dims) === nOut))) {
       return fail(`the bias of ${biasAdd.add.name} has shape [${cv.dims.join(',')}], not per output feature`);
@@ -197,7 +200,7 @@ function foldMatMulBn(g: Graph, bn: Node, mm: Node, p: BnParams): FoldResult {
   for (let j = 0; j < nOut; j++) nb[j] = (bias?.[j] ?? 0) * p.s[j]! + p.t[j]!;
   if (biasAdd) {
     const old = biasAdd.add.inputs[biasAdd.index]!;
-    biasAdd.add.setInput(biasAdd.index, newConst(g, old, `${mm.name}.bias`, old.const!.dtype, [nOut], nb));
+    biasAdd.add.setInput(biasAdd.index, newConst(g, old, `${mm.name}.bias`, constData(old)!.dtype, [nOut], nb));
     g.bypass(bn, biasAdd.add.outputs[0]!);
   } else {
     const add = g.addNode({ op: 'Add', name: `${bn.name}_bias`, inputs: [y, newConst(g, null, `${mm.name}.bias`, w.dtype, [nOut], nb)], outputs: [`${y.name}_bnfold`], before: bn });
@@ -237,7 +240,7 @@ function foldBnIntoGemmInput(g: Graph, bn: Node, gemm: Node, p: BnParams, opset:
   }
   if (flat?.op === 'Flatten' && flat.attrInt('axis', 1) !== 1) return fail('the Flatten does not flatten from axis 1');
   if (flat?.op === 'Reshape') {
-    const tgt = flat.inputs[1]?.const?.numbers();
+    const tgt = constData(flat.inputs[1])?.numbers();
     const batchLike = (d: number) => d === 0 || d === -1 || (typeof xs?.[0] === 'number' && d === xs[0]);
     if (!tgt || tgt.length !== 2 || !((tgt[1] === -1 && batchLike(tgt[0]!) && tgt[0] !== -1) || (tgt[1] === k && batchLike(tgt[0]!)))) {
       return fail(`the Reshape between the BN and ${gemm.op} is not a flatten to [N, ${k}]`);
@@ -253,7 +256,7 @@ function foldBnIntoGemmInput(g: Graph, bn: Node, gemm: Node, p: BnParams, opset:
     mmBias = biasAddOf(gemm.outputs[0]!);
     bias = new Float64Array(nOut);
     if (mmBias) {
-      const cv = mmBias.add.inputs[mmBias.index]!.const!;
+      const cv = constData(mmBias.add.inputs[mmBias.index])!;
       const vals = readF64(cv);
       if (!(vals.length === 1 || (vals.length === nOut && product(cv.dims) === nOut))) mmBias = undefined;
       else for (let j = 0; j < nOut; j++) bias[j] = vals.length === 1 ? vals[0]! : vals[j]!;
@@ -273,10 +276,10 @@ function foldBnIntoGemmInput(g: Graph, bn: Node, gemm: Node, p: BnParams, opset:
     }
   }
   gemm.setInput(1, newConst(g, gemm.inputs[1], `${gemm.name}.weight`, w.dtype, w.dims, scaled));
-  if (isGemm) setGemmBias(g, gemm, gemm.inputs[2]?.const?.dtype ?? w.dtype, bias, opset);
+  if (isGemm) setGemmBias(g, gemm, constData(gemm.inputs[2])?.dtype ?? w.dtype, bias, opset);
   else if (mmBias) {
     const old = mmBias.add.inputs[mmBias.index]!;
-    mmBias.add.setInput(mmBias.index, newConst(g, old, `${gemm.name}.bias`, old.const!.dtype, [nOut], bias));
+    mmBias.add.setInput(mmBias.index, newConst(g, old, `${gemm.name}.bias`, constData(old)!.dtype, [nOut], bias));
   } else {
     const out = gemm.outputs[0]!;
     const add = g.addNode({ op: 'Add', name: `${bn.name}_shift`, inputs: [], outputs: [`${out.name}_bnfold`] });
@@ -306,7 +309,8 @@ function foldBnIntoConvInput(g: Graph, bn: Node, convs: readonly Node[], p: BnPa
     const w = weightOf(conv.inputs[1], `the weight of ${conv.name}`);
     if (typeof w === 'string') return fail(w);
     const bias = conv.inputs[2];
-    if (bias && !bias.const) return fail(`the bias of ${conv.name} is not a constant`);
+    const bd = constData(bias);
+    if (bias && !bd) return fail(`the bias of ${conv.name} is not a constant`);
     const group = conv.attrInt('group', 1);
     const [o, cg] = w.dims as [number, number];
     if (cg * group !== p.channels) return fail(`${conv.name} reads ${cg * group} channels, the BN has ${p.channels}`);
@@ -315,7 +319,7 @@ function foldBnIntoConvInput(g: Graph, bn: Node, convs: readonly Node[], p: BnPa
     const taps = product(w.dims.slice(2));
     const src = readF64(w);
     const wv = Float64Array.from(src);
-    const bv = bias ? readF64(bias.const!) : new Float64Array(o);
+    const bv = bd ? readF64(bd) : new Float64Array(o);
     for (let oc = 0; oc < o; oc++) {
       const base = Math.floor(oc / og) * cg;
       for (let i = 0; i < cg; i++) {
@@ -332,7 +336,7 @@ function foldBnIntoConvInput(g: Graph, bn: Node, convs: readonly Node[], p: BnPa
   for (const { conv, w, wv, bv } of plans) {
     const bias = conv.inputs[2];
     conv.setInput(1, newConst(g, conv.inputs[1], `${conv.name}.weight`, w.dtype, w.dims, wv));
-    conv.setInput(2, newConst(g, bias, `${conv.name}.bias`, bias?.const?.dtype ?? w.dtype, [bv.length], bv));
+    conv.setInput(2, newConst(g, bias, `${conv.name}.bias`, constData(bias)?.dtype ?? w.dtype, [bv.length], bv));
     conv.setInput(0, x);
   }
   g.removeNode(bn);
@@ -344,7 +348,7 @@ function toAffine(g: Graph, bn: Node, p: BnParams): FoldResult {
   const x = bn.inputs[0]!;
   const rank = x.shape?.length;
   if (rank === undefined || rank < 2) return fail('its input rank is unknown');
-  const dtype = bn.inputs[1]!.const!.dtype === DType.DOUBLE ? DType.DOUBLE : x.dtype ?? DType.FLOAT;
+  const dtype = constData(bn.inputs[1])!.dtype === DType.DOUBLE ? DType.DOUBLE : x.dtype ?? DType.FLOAT;
   const dims = [1, p.channels, ...Array<number>(rank - 2).fill(1)];
   const s = newConst(g, bn.inputs[1], `${bn.name}.scale`, dtype, dims, p.s);
   const t = newConst(g, bn.inputs[2], `${bn.name}.shift`, dtype, dims, p.t);
@@ -396,6 +400,7 @@ export const foldBatchNorm: Pass = {
     const mode = options.bnUnfoldable ?? 'keep';
     const rb = new ReportBuilder('fold-batchnorm', COUNTS);
     const folded: { node: string; pattern: string; into: string }[] = [];
+    inferShapes(g); // ranks and channel counts for the checks below
     const bns = g.nodes.filter((n) => n.op === 'BatchNormalization' && isOnnxDomain(n));
     for (const bn of bns) {
       const f = classifyBn(bn);
