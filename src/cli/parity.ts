@@ -20,6 +20,8 @@ import { parseThresholdFlag, thresholdsFromConfig, type ThresholdOverrides } fro
 import { resultLabel } from '../parity/report.js';
 import { oneMinus } from '../parity/report-md.js';
 import type { Logger } from './log.js';
+import { suggest } from './suggest.js';
+import { RUNTIMES, type RuntimeEntry } from '../parity/runtimes/registry.js';
 
 export interface ParityCommandOptions {
   reference?: string;
@@ -34,8 +36,22 @@ export interface ParityCommandOptions {
   minCosine?: string;
   maxFlips?: string;
   thresholds?: string;
+  runtime?: string;
   signKey?: string;
   json?: boolean;
+}
+
+/** --runtime LIST: runtime ids, or prefixes like "onnxruntime-node" (docs/parity.md lists them). */
+export function selectRuntimes(list: string | undefined): RuntimeEntry[] | undefined {
+  if (!list) return undefined;
+  const wanted = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const out: RuntimeEntry[] = [];
+  for (const w of wanted) {
+    const hit = RUNTIMES.filter((r) => r.id === w || r.id.startsWith(`${w}/`));
+    if (!hit.length) throw new UsageError(`--runtime ${w}: no such runtime${suggest(w, RUNTIMES.map((r) => r.id))}`, `known: ${RUNTIMES.map((r) => r.id).join(', ')}`);
+    for (const h of hit) if (!out.includes(h)) out.push(h);
+  }
+  return RUNTIMES.filter((r) => out.includes(r));
 }
 
 interface ManifestOnDisk {
@@ -121,6 +137,7 @@ export async function parityCommand(dir: string, opts: ParityCommandOptions, log
     precisions,
     rows: positiveInt('--rows', opts.rows),
     batch: positiveInt('--batch', opts.batch),
+    runtimes: selectRuntimes(opts.runtime),
     log,
   });
 

@@ -457,7 +457,8 @@ export async function loadReferences(opts: ReferenceOptions): Promise<ReferenceS
       for (let k = 0; k < d; k++) s += emb[r * d + k]! ** 2;
       if (s === 0) fail('reference', `the original model gives an all-zero embedding for input row ${r}`);
     }
-    return withFlip({ kind, description, inputs, dims: [...dims], embeddings: emb, dim: d, files: [...files, hashFile(opts.originalModel)], warnings }, runner);
+    // await: the finally below closes the runner, which withFlip still uses.
+    return await withFlip({ kind, description, inputs, dims: [...dims], embeddings: emb, dim: d, files: [...files, hashFile(opts.originalModel)], warnings }, runner);
   } finally {
     await runner.close();
   }

@@ -12,6 +12,8 @@
  *             the sha256 it measured
  *   coverage  every model file in the manifest was measured and has at least
  *             one passing result; the report covers nothing that is not there
+ *   thresholds each result's thresholds are at least as strict as the defaults
+ *             (unless --allow-loose-thresholds)
  *   pass      recomputed, not trusted: each result's pass from its stored
  *             metrics and thresholds (thresholds.ts `failures`), the metrics'
  *             cosine min/mean from the stored per-row series, and the
@@ -54,6 +56,8 @@ interface ManifestLike {
 export interface VerifyOptions {
   /** ed25519 public key (PEM file path). */
   readonly publicKey?: string;
+  /** Accept results measured with thresholds looser than the defaults (otherwise a problem: a report edited to pass by loosening them is caught). */
+  readonly allowLooseThresholds?: boolean;
 }
 
 export interface VerifyResult {
@@ -271,7 +275,9 @@ export function verifyBundleDir(dir: string, options: VerifyOptions = {}): Verif
             if (!listed.has(r.file)) problems.push(`${resultLabel(r)}: reports on ${r.file}, which is not in ${MANIFEST_FILE}`);
             const d = DEFAULT_THRESHOLDS[r.precision as keyof typeof DEFAULT_THRESHOLDS];
             if (d && (r.thresholds.minCosine < d.minCosine || r.thresholds.maxFlipFraction > d.maxFlipFraction)) {
-              notes.push(`${resultLabel(r)}: thresholds looser than the defaults (min cosine ${r.thresholds.minCosine}, flips ${r.thresholds.maxFlipFraction})`);
+              const msg = `${resultLabel(r)}: measured with thresholds looser than the defaults (min cosine ${r.thresholds.minCosine} < ${d.minCosine} or flips ${r.thresholds.maxFlipFraction} > ${d.maxFlipFraction})`;
+              if (options.allowLooseThresholds) notes.push(msg);
+              else problems.push(`${msg}; pass --allow-loose-thresholds to accept`);
             }
           }
           problems.push(...reportLogicProblems(report));

@@ -1,0 +1,123 @@
+/**
+ * The engine on a real model: the sfnet10 fixture (a SphereFace2-trained
+ * backbone, PyTorch references in fixtures/sfnet10.npz), bundled by hand
+ * (the original graph cut at its embedding) and measured on onnxruntime-node
+ * cpu and webgpu (SwiftShader here, a GPU where there is one).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadOnnx } from '../../src/onnx/import.js';
+import { saveOnnx } from '../../src/onnx/export.js';
+import { TensorData } from '../../src/ir/tensor.js';
+import { runParity, failingRows } from '../../src/parity/engine.js';
+import { loadReferences, type ReferenceSet } from '../../src/parity/references.js';
+import { limitReferences } from '../../src/parity/run.js';
+import { reportJson } from '../../src/parity/report-json.js';
+import { checkSchema } from '../../src/parity/schema-check.js';
+import { reportSchema } from '../../src/parity/verify.js';
+import { RUNTIMES, type RuntimeEntry } from '../../src/parity/runtimes/registry.js';
+import type { ParityRuntime } from '../../src/parity/runtime.js';
+import { buildOnnxBundle, SFNET10, SFNET10_NPZ, type HandBundle } from './helpers.js';
+
+const byId = (...ids: string[]): RuntimeEntry[] => RUNTIMES.filter((r) => ids.includes(r.id));
+
+let bundle: HandBundle;
+let refs: ReferenceSet;
+beforeAll(async () => {
+  bundle = buildOnnxBundle(SFNET10, mkdtempSync(join(tmpdir(), 'sf2-engine-')));
+  refs = await loadReferences({ reference: SFNET10_NPZ, originalModel: SFNET10, contract: bundle.contract });
+}, 60000);
+
+describe('runParity on sfnet10', () => {
+  it('passes on onnxruntime-node cpu against PyTorch, with every metric, and lists cuda as skipped', async () => {
+    const report = await runParity({ bundleDir: bundle.dir, files: bundle.files, contract: bundle.contract, references: refs, runtimes: byId('onnxruntime-node/cpu', 'onnxruntime-node/cuda') });
+    expect(report.pass).toBe(true);
+    expect(report.results).toHaveLength(1);
+    const r = report.results[0]!;
+    const m = r.metrics!;
+    expect(r.status).toBe('pass');
+    expect(m.rows.rows).toBe(32);
+    // fp32 end to end: ORT's fused/re-associated float32 arithmetic against PyTorch's. Each embedding
+    // (norm ~20) differs by float32 rounding only: 1 - cos ~ relErr^2 / 2 with relErr ~1e-6.
+    expect(1 - m.rows.cosine.min).toBeLessThan(1e-10);
+    expect(m.rows.maxAbsDiff).toBeLessThan(1e-5);
+    expect(m.rows.maxRelL2).toBeLessThan(1e-5);
+    expect(Math.abs(m.rows.normRatio.min - 1)).toBeLessThan(1e-5);
+    expect(m.rows.maxAngleDeg).toBeLessThan(1e-3);
+    expect(1 - m.tta!.cosine.min).toBeLessThan(1e-10);
+    expect(m.pairs!.pairs).toBe(64);
+    expect(m.pairs!.scoreEmbedding).toBe('flipTTA');
+    expect(m.pairs!.flipsAtFar + m.pairs!.flipsAtBestAccuracy).toBe(0);
+    expect(m.pairs!.maxScoreDiff).toBeLessThan(1e-5);
+    expect(r.series!.cosine).toHaveLength(32);
+    expect(report.skipped).toEqual([expect.objectContaining({ runtime: 'onnxruntime-node/cuda', reason: expect.stringMatching(/cuda provider/) })]);
+    expect(report.files.map((f) => f.path)).toEqual(['onnx/model.fp32.onnx']);
+    expect(report.environment.runtimes.map((x) => x.id)).toEqual(['onnxruntime-node/cpu']);
+    expect(report.reference.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(checkSchema(JSON.parse(reportJson(report)), reportSchema())).toEqual([]);
+
+    // Deterministic: a second run gives the same bytes.
+    const again = await runParity({ bundleDir: bundle.dir, files: bundle.files, contract: bundle.contract, references: refs, runtimes: byId('onnxruntime-node/cpu', 'onnxruntime-node/cuda') });
+    expect(reportJson(again)).toBe(reportJson(report));
+  }, 60000);
+
+  it('passes on onnxruntime-node webgpu and records the adapter', async () => {
+    // SwiftShader runs about 1 row per second for this net: 8 rows (with their flips), keeping pairs of both kinds.
+    const few = limitReferences(refs, 8);
+    const report = await runParity({ bundleDir: bundle.dir, files: bundle.files, contract: bundle.contract, references: few, runtimes: byId('onnxruntime-node/webgpu') });
+    if (report.skipped.length) throw new Error(`webgpu was skipped: ${report.skipped[0]!.reason}`);
+    const r = report.results[0]!;
+    expect(r.status).toBe('pass');
+    expect(r.device).toBe('gpu');
+    // WebGPU kernels (SwiftShader's float32) against PyTorch: same float32 tolerance as cpu.
+    expect(1 - r.metrics!.rows.cosine.min).toBeLessThan(1e-10);
+    expect(r.metrics!.rows.maxAbsDiff).toBeLessThan(1e-5);
+    expect(r.metrics!.pairs!.flipsAtFar).toBe(0);
+    const env = report.environment.runtimes[0]!;
+    expect(env.adapter).toBeDefined();
+    expect(typeof env.adapter!.isFallbackAdapter).toBe('boolean');
+    if (env.adapter!.architecture === 'swiftshader') expect(env.adapter!.isFallbackAdapter).toBe(true);
+    expect(env.notes!.join(' ')).toMatch(/Vulkan/);
+    expect(checkSchema(JSON.parse(reportJson(report)), reportSchema())).toEqual([]);
+  }, 180000);
+
+  it('fails a bundle whose largest conv weight was perturbed by up to 5%, naming the row', async () => {
+    const m = loadOnnx(join(bundle.dir, 'onnx/model.fp32.onnx'));
+    const w = m.graph.initializers().filter((v) => v.const!.dims.length === 4).sort((a, b) => b.const!.size - a.const!.size)[0]!;
+    const data = w.const!.float32();
+    for (let k = 0; k < data.length; k++) data[k] = data[k]! * (1 + 0.05 * Math.sin(k));
+    w.const = TensorData.float32(w.const!.dims, data);
+    const dir = mkdtempSync(join(tmpdir(), 'sf2-engine-bad-'));
+    mkdirSync(join(dir, 'onnx'));
+    saveOnnx(m, join(dir, 'onnx/model.fp32.onnx'));
+    const report = await runParity({ bundleDir: dir, files: bundle.files, contract: bundle.contract, references: refs, runtimes: byId('onnxruntime-node/cpu') });
+    expect(report.pass).toBe(false);
+    const r = report.results[0]!;
+    expect(r.status).toBe('fail');
+    expect(r.failures[0]).toMatch(/^min cosine 0\.\d+ < 0\.99999 \(row \d+\)$/);
+    expect(failingRows(report)[0]).toMatch(/^onnx fp32 onnxruntime-node\/cpu: min cosine/);
+  }, 60000);
+
+  it('reports a runtime that fails to run as an error result, and an unrunnable model as uncovered', async () => {
+    const broken: ParityRuntime = {
+      id: 'test/broken', target: 'onnx', device: 'cpu',
+      probe: async () => ({ available: true, info: { engine: 'test', version: '0', device: 'cpu', backend: 'none' } }),
+      open: async () => { throw new Error('kernel Foo not implemented'); },
+    };
+    const absent: ParityRuntime = { ...broken, id: 'test/absent', probe: async () => ({ available: false, reason: 'not installed here' }) };
+    const r1 = await runParity({ bundleDir: bundle.dir, files: bundle.files, contract: bundle.contract, references: refs, runtimes: [{ id: broken.id, target: 'onnx', device: 'cpu', load: async () => broken }] });
+    expect(r1.pass).toBe(false);
+    expect(r1.results[0]).toMatchObject({ status: 'error', pass: false, metrics: null, failures: ['did not run: kernel Foo not implemented'] });
+    const r2 = await runParity({ bundleDir: bundle.dir, files: bundle.files, contract: bundle.contract, references: refs, runtimes: [{ id: absent.id, target: 'onnx', device: 'cpu', load: async () => absent }, { id: 'test/gpu', target: 'onnx', device: 'gpu', load: async () => absent }], device: 'cpu' });
+    expect(r2.pass).toBe(false);
+    expect(r2.uncovered).toEqual(['onnx/model.fp32.onnx']);
+    expect(r2.skipped).toEqual([
+      { runtime: 'test/absent', target: 'onnx', device: 'cpu', reason: 'not installed here' },
+      { runtime: 'test/gpu', target: 'onnx', device: 'gpu', reason: 'not selected (--device cpu)' },
+    ]);
+    expect(failingRows(r2)[0]).toMatch(/no runtime could run it \(test\/absent: not installed here/);
+    for (const r of [r1, r2]) expect(checkSchema(JSON.parse(reportJson(r)), reportSchema())).toEqual([]);
+  }, 60000);
+});
