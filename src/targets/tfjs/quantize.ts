@@ -10,7 +10,8 @@
  *               lo = min W, hi = max W, s = (hi - lo) / 255 (1 if hi = lo),
  *               q = clamp(round((W - lo) / s), 0, 255),   W~ = q s + lo.
  *               |W - W~| <= s / 2.
- *   int8 per output channel (symmetric, the shared scheme of src/quantize):
+ *   int8 per output channel (symmetric: src/quantize's quantizeWeightPerChannel,
+ *               so every target rounds weights identically):
  *               s_c = max(max |W_c| / 127, 1e-12), q = clamp(round_half_even(W / s_c), -127, 127),
  *               stored as uint8 q + 128 with manifest {scale: 1, min: -128} (so it
  *               loads as the integer q exactly), and W~ = q * s_c computed in the
@@ -26,25 +27,13 @@
  * is computed for both and the lower wins; per tensor also wins ties within 1%
  * because it needs no extra op at run time.
  */
-import { float32ToFloat16Bits } from '../../ir/float16.js';
+import { quantizeWeightPerChannel, toFloat16 } from '../../quantize/index.js';
+import { FLOAT16_MAX } from '../../quantize/schemes.js';
 
-export const FLOAT16_MAX = 65504;
-const INT8_QMAX = 127;
-const SCALE_FLOOR = 1e-12;
-
-/** Round half to even (numpy.round, ONNX QuantizeLinear). */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
+/** float16 bits, or undefined when a value would overflow to Inf. */
 export function toFloat16Bits(w: Float32Array): Uint16Array | undefined {
-  const out = new Uint16Array(w.length);
-  for (let i = 0; i < w.length; i++) {
-    if (Math.abs(w[i]!) > FLOAT16_MAX) return undefined;
-    out[i] = float32ToFloat16Bits(w[i]!);
-  }
-  return out;
+  for (let i = 0; i < w.length; i++) if (Math.abs(w[i]!) > FLOAT16_MAX) return undefined;
+  return toFloat16(w);
 }
 
 export interface PerTensorU8 {
@@ -83,16 +72,11 @@ export interface PerChannelI8 {
 
 /** Symmetric int8 per channel, where the channel is the flat index modulo `channels` (trailing channel axes). */
 export function quantizePerChannelI8(w: Float32Array, channels: number): PerChannelI8 {
-  const absMax = new Float64Array(channels);
-  for (let i = 0; i < w.length; i++) absMax[i % channels] = Math.max(absMax[i % channels]!, Math.abs(w[i]!));
-  const scales = new Float32Array(channels);
-  for (let c = 0; c < channels; c++) scales[c] = Math.max(absMax[c]! / INT8_QMAX, SCALE_FLOOR);
+  // As a [rest, channels] matrix the channel is axis 1 of the shared scheme.
+  const q = quantizeWeightPerChannel({ values: w, dims: [w.length / channels, channels] }, 1);
   const stored = new Uint8Array(w.length);
-  for (let i = 0; i < w.length; i++) {
-    const q = Math.min(INT8_QMAX, Math.max(-INT8_QMAX, roundHalfEven(w[i]! / scales[i % channels]!)));
-    stored[i] = q + 128;
-  }
-  return { stored, scales };
+  for (let i = 0; i < w.length; i++) stored[i] = q.data[i]! + 128;
+  return { stored, scales: q.scales };
 }
 
 export function dequantizePerChannelI8(p: PerChannelI8): Float32Array {

@@ -1,7 +1,7 @@
 /**
  * Shared helpers for the tfjs target tests: the headless model (a local
  * stand-in for the optimizer until its passes are used here: cut at
- * findHead().embedding, clean up, infer shapes; BatchNormalization stays
+ * findHead().embedding, bypass Identity of initializers, clean up, infer shapes; BatchNormalization stays
  * unfolded, which exercises the target's own Mul/Add path), references, and
  * cosine metrics.
  */
@@ -36,6 +36,8 @@ export function headless(path: string): Model {
     const e = g.requireValue(head.embedding);
     g.outputs = [e];
   }
+  // torch exports shared (deduplicated) initializers through Identity nodes.
+  for (const n of [...g.nodes]) if (n.op === 'Identity' && n.inputs[0]?.const) g.bypass(n, n.inputs[0]);
   g.cleanup();
   for (const v of g.realInputs()) if (!g.nodes.some((n) => n.inputs.includes(v))) g.inputs.splice(g.inputs.indexOf(v), 1);
   inferShapes(g);
