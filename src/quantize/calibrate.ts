@@ -100,12 +100,14 @@ export async function calibrate(model: Model, tensors: readonly string[], data: 
     v.dtype ??= DType.FLOAT;
   }
   const batch = opts.batch ?? 8;
-  const run = (each: (name: string, x: Float32Array) => void) =>
-    forEachBatch(probe, data, inner, (_rows, values) => {
-      for (const t of inner) each(t, values.get(t)!);
-    }, { batch, optimization: 'disabled' }).then(() => {
-      if (tensors.includes(inputName)) each(inputName, data.data);
-    });
+  const run = async (each: (name: string, x: Float32Array) => void) => {
+    if (inner.length) {
+      await forEachBatch(probe, data, inner, (_rows, values) => {
+        for (const t of inner) each(t, values.get(t)!);
+      }, { batch, optimization: 'disabled' });
+    }
+    if (tensors.includes(inputName)) each(inputName, data.data);
+  };
 
   const mins = new Map<string, number>(), maxs = new Map<string, number>();
   await run((t, x) => {

@@ -13,6 +13,8 @@
  *   fp32  it touches float32 values but one of the above fails (the reason is
  *         reported);
  *   none  it touches no float32 value (shape arithmetic): left alone.
+ * Exact ops (data movement, Relu, Max...) then follow their inputs: float16
+ * only when an input comes from a float16 node.
  * Then every edge whose producer and consumer disagree gets ONE Cast per
  * (value, type): a value read by ten fp32 nodes is cast once. Constants are
  * converted instead of cast (round to nearest even). The graph input gets one
@@ -39,7 +41,7 @@ import { FLOAT16_MAX, absMax, roundToFloat16, toFloat16 } from './schemes.js';
 import { FP16_BLOCK_LIST, FP16_OPS, ORT_CPU_FP16_KERNELS, TYPE_AGNOSTIC_OPS, slotsOf } from './fp16-ops.js';
 import { simplifyCasts } from './casts.js';
 
-export type KeepCategory = 'block-list' | 'sensitivity' | 'runtime' | 'no-rule' | 'overflow' | 'input-type';
+export type KeepCategory = 'block-list' | 'sensitivity' | 'runtime' | 'no-rule' | 'overflow' | 'input-type' | 'follows-float32';
 
 export interface KeptNode {
   readonly node: string;
@@ -129,18 +131,18 @@ function classify(g: Graph, o: Fp16Options): Plan {
     }
     mode.set(n, 'fp16');
   }
-  if (o.islands === 'ort-cpu') {
-    // Data movement between float32 islands gains nothing in float16: it follows its input (nodes are in topological order).
-    for (const n of g.nodes) {
-      if (mode.get(n) !== 'fp16' || !FP16_OPS[n.op]!.exact) continue;
-      const fromHalf = slotsOf(FP16_OPS[n.op]!.inputs, n.inputs.length, [0]).some((i) => {
-        const p = n.inputs[i]?.producer;
-        return p ? mode.get(p) === 'fp16' : false;
-      });
-      if (!fromHalf) {
-        mode.set(n, 'fp32');
-        kept.push({ node: n.name, op: n.op, category: 'runtime', reason: 'moves data between float32 islands' });
-      }
+  // Exact ops (data movement, max/min) follow their inputs: float16 only when some T input
+  // comes from a float16 node, so a unit kept in float32 keeps its neighbourhood in float32
+  // instead of rounding its output on the way into a Relu (nodes are in topological order).
+  for (const n of g.nodes) {
+    if (mode.get(n) !== 'fp16' || !FP16_OPS[n.op]!.exact) continue;
+    const fromHalf = slotsOf(FP16_OPS[n.op]!.inputs, n.inputs.length, [0]).some((i) => {
+      const p = n.inputs[i]?.producer;
+      return p ? mode.get(p) === 'fp16' : false;
+    });
+    if (!fromHalf) {
+      mode.set(n, 'fp32');
+      kept.push({ node: n.name, op: n.op, category: 'follows-float32', reason: 'exact in any precision; its inputs are float32' });
     }
   }
   return { mode, kept };
