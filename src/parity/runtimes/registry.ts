@@ -30,6 +30,7 @@ export const RUNTIMES: readonly RuntimeEntry[] = [
   { id: 'tfjs-node/wasm', target: 'tfjs', device: 'cpu', load: async () => (await import('./tfjs-node.js')).tfjsNodeWasm },
   // webgpu target: add lines here (Dawn in Node, headless Chromium)
   { id: 'dawn-node/webgpu', target: 'webgpu', device: 'gpu', load: async () => (await import('./webgpu-dawn.js')).dawnNodeWebgpu },
+  { id: 'chromium/webgpu', target: 'webgpu', device: 'gpu', load: async () => (await import('./webgpu-chromium.js')).chromiumWebgpu },
 ];
 
 export type DeviceChoice = 'cpu' | 'gpu' | 'all';

@@ -26,6 +26,8 @@ import type { ConvLayer } from '../plan.js';
 import { Aux, Bindings, ceilDiv, epilogue, header, weightArrayType, weightHelpers, weightQuad, type Variant } from './common.js';
 
 export interface Tile {
+  /** 'direct': few output channels, no workgroup memory (see directConv); 'tiled': the implicit GEMM. */
+  readonly kind: 'direct' | 'tiled';
   readonly tx: number;
   readonly ty: number;
   readonly rm: number;
@@ -61,18 +63,27 @@ export const WG_THREADS = 64;
 const TARGET_WORKGROUPS = 128;
 /** Workgroup memory we allow ourselves (the WebGPU default limit). */
 const SHARED_BYTES = 16384;
+/** Layers with at most this many output quads (32 channels) use the direct kernel. */
+const DIRECT_MAX_QUADS = 8;
 
 /** Choose the tile for a layer from its shapes (the batch is unknown: plan for batch 1). */
 export function chooseTile(l: ConvLayer): Tile {
   const coutQ = ceilDiv(l.cout, 4);
   const pixels = l.oh * l.ow;
   const k = l.cin * l.kh * l.kw;
+  if (coutQ <= DIRECT_MAX_QUADS) {
+    // One thread: RM pixels x every output channel; RM*COUTQ <= 8 vec4 accumulators.
+    let rm = Math.max(1, Math.min(4, Math.floor(8 / coutQ)));
+    while (rm > 1 && ceilDiv(pixels, WG_THREADS * rm) < TARGET_WORKGROUPS) rm /= 2;
+    rm = Math.max(1, Math.floor(rm));
+    return { kind: 'direct', tx: WG_THREADS, ty: 1, rm, rnq: coutQ, tk: 1, splitK: 1 };
+  }
   let ty = 1;
   while (ty < 8 && ty < coutQ) ty *= 2;
   const tx = WG_THREADS / ty;
   let rnq = ty === 8 && coutQ >= 16 ? 2 : 1;
   let rm = 4;
-  const tk = 16;
+  const tk = 32;
   const groups = () => ceilDiv(pixels, tx * rm) * ceilDiv(coutQ, ty * rnq);
   // f32 staging (the f16 variant needs half): A tile TK x TM scalars + B tile TK x TNQ quads.
   while (rm > 1 && (tx * rm > 128 || tk * tx * rm * 4 + tk * ty * rnq * 16 > SHARED_BYTES)) rm /= 2;
@@ -83,7 +94,7 @@ export function chooseTile(l: ConvLayer): Tile {
   if (groups() < TARGET_WORKGROUPS / 2) {
     while (groups() * splitK < TARGET_WORKGROUPS && k / (splitK * 2) >= 256 && splitK < 16) splitK *= 2;
   }
-  return { tx, ty, rm, rnq, tk, splitK };
+  return { kind: 'tiled', tx, ty, rm, rnq, tk, splitK };
 }
 
 function chunkK(l: ConvLayer, t: Tile): number {
@@ -94,6 +105,7 @@ function chunkK(l: ConvLayer, t: Tile): number {
 /** The implicit-GEMM kernel (and, with split-K, the reduction kernel after it). */
 export function convKernels(l: ConvLayer, v: Variant, aux: Aux, t: Tile, dequant: Float32Array | null): KernelOut[] {
   if (l.group !== 1) return [groupedConv(l, v, aux, dequant)];
+  if (t.kind === 'direct') return [directConv(l, v, aux, t, dequant)];
   const A = v.act;
   const T = WG_THREADS;
   const { tx, ty, rm, rnq, tk, splitK } = t;
@@ -245,6 +257,90 @@ fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wg: ve
   };
   if (splitK === 1) return [main];
   return [main, splitReduce(l, v, aux, splitK, dequant)];
+}
+
+/**
+ * Direct convolution for layers with few output channels (<= 32): a thread owns RM
+ * pixels (strided by 64 for coalescing) and all output quads; it walks
+ * (ci, kh, kw) in nested loops (no index division), reads its input taps straight
+ * from memory and the weight quads that every thread of the workgroup reads alike.
+ * No workgroup memory, no barriers: with so few channels a staged tile would be
+ * mostly padding.
+ */
+function directConv(l: ConvLayer, v: Variant, aux: Aux, t: Tile, dequant: Float32Array | null): KernelOut {
+  const A = v.act;
+  const T = WG_THREADS;
+  const rm = t.rm;
+  const coutQ = ceilDiv(l.cout, 4);
+  const OHW = l.oh * l.ow;
+  const b = new Bindings()
+    .add('X', `array<${A}>`, 'read', { kind: 'act', act: l.x.id })
+    .add('W', weightArrayType(v), 'read', { kind: 'weight', which: 'w' });
+  let proScale = -1, proShift = -1;
+  if (l.prologue?.scale) proScale = aux.add(l.prologue.scale);
+  if (l.prologue?.shift) proShift = aux.add(l.prologue.shift);
+  const epi = epilogueFor(l, v, aux, dequant);
+  if (proScale >= 0 || proShift >= 0 || /AUX/.test(epi.code)) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
+  if (epi.residual) b.add('R', `array<${A}>`, 'read', { kind: 'act', act: residualOf(l).id });
+  b.add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: l.out.id });
+  const needsBounds = !(l.pt === 0 && l.pl === 0 && (l.oh - 1) * l.sh + l.kh <= l.h && (l.ow - 1) * l.sw + l.kw <= l.w);
+  const pro = (xv: string) => {
+    if (proScale >= 0 && proShift >= 0) return `fma(f32(${xv}), AUX[${proScale}u + ci], AUX[${proShift}u + ci])`;
+    if (proScale >= 0) return `(f32(${xv}) * AUX[${proScale}u + ci])`;
+    if (proShift >= 0) return `(f32(${xv}) + AUX[${proShift}u + ci])`;
+    return `f32(${xv})`;
+  };
+  const body: string[] = [];
+  for (let i = 0; i < rm; i++) {
+    body.push(`  let m${i} = mbase + tid + ${i * T}u;
+  let ok${i} = m${i} < M;
+  let im${i} = m${i} / OHW;
+  let p${i} = m${i} - im${i} * OHW;
+  let oh${i} = p${i} / OW;
+  let ih0_${i} = i32(oh${i} * SH) - PT;
+  let iw0_${i} = i32((p${i} - oh${i} * OW) * SW) - PL;
+  let xb${i} = im${i} * (CIN * HW);`);
+    for (let j = 0; j < coutQ; j++) body.push(`  var acc${i}_${j} = vec4<f32>(0.0);`);
+  }
+  body.push('  for (var ci = 0u; ci < CIN; ci = ci + 1u) {');
+  body.push('    for (var kh = 0u; kh < KH; kh = kh + 1u) {');
+  body.push('      for (var kw = 0u; kw < KW; kw = kw + 1u) {');
+  body.push('        let k = (ci * KH + kh) * KW + kw;');
+  for (let j = 0; j < coutQ; j++) body.push(`        let w${j} = vec4<f32>(${weightQuad(v, 'W', `k * COUTQ + ${j}u`)});`);
+  for (let i = 0; i < rm; i++) {
+    body.push(`        {
+          let ih = ih0_${i} + i32(kh);
+          let iw = iw0_${i} + i32(kw);
+          var a = 0.0;
+          if (ok${i}${needsBounds ? ' && ih >= 0 && ih < i32(H) && iw >= 0 && iw < i32(W_)' : ''}) { a = ${pro(`X[xb${i} + ci * HW + u32(ih) * W_ + u32(iw)]`)}; }`);
+    for (let j = 0; j < coutQ; j++) body.push(`          acc${i}_${j} = fma(vec4<f32>(a), w${j}, acc${i}_${j});`);
+    body.push('        }');
+  }
+  body.push('      }', '    }', '  }');
+  for (let i = 0; i < rm; i++) {
+    body.push(`  if (ok${i}) {`);
+    for (let j = 0; j < coutQ; j++) {
+      for (let c = 0; c < 4; c++) {
+        if (j * 4 + c >= l.cout) continue;
+        body.push(`    { let co = ${j * 4 + c}u; let idx = (im${i} * COUT + co) * OHW + p${i}; Y[idx] = ${A}(epi(acc${i}_${j}[${c}], co, idx)); }`);
+      }
+    }
+    body.push('  }');
+  }
+  const code = `${header(v)}
+${b.code()}
+${weightHelpers(v)}
+const H = ${l.h}u; const W_ = ${l.w}u; const HW = ${l.h * l.w}u; const CIN = ${l.cin}u; const KH = ${l.kh}u; const KW = ${l.kw}u;
+const SH = ${l.sh}u; const SW = ${l.sw}u; const PT = ${l.pt}; const PL = ${l.pl};
+const OW = ${l.ow}u; const OHW = ${OHW}u; const COUT = ${l.cout}u; const COUTQ = ${coutQ}u;
+${epi.code}
+@compute @workgroup_size(${T})
+fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
+  let M = P.n * OHW;
+  let mbase = wg.x * ${T * rm}u;
+${body.join('\n')}
+}`;
+  return { code: code.split('\n').filter((x) => x !== '').join('\n'), bindings: b, dispatch: { x: perBatch(OHW, T * rm), y: fixed(1), z: fixed(1) } };
 }
 
 function residualOf(l: ConvLayer): { id: number } {
