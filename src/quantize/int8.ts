@@ -68,6 +68,8 @@ export type Int8Scheme = 'weight-only' | 'qdq';
 export interface Int8BuildOptions {
   /** Node names kept in float32. */
   readonly keep?: ReadonlySet<string>;
+  /** QDQ: drop a Relu whose output is quantized with zero point 0 (exact; default true). */
+  readonly absorbRelu?: boolean;
 }
 
 export interface WeightOnlyReport {
@@ -195,7 +197,7 @@ export function buildQdq(model: Model, ranges: ReadonlyMap<string, TensorRange>,
 
   // Relu absorption (see the header): quantize the Relu's input with the Relu output's parameters.
   let absorbedRelus = 0;
-  for (const [v, rs] of [...readers]) {
+  for (const [v, rs] of o.absorbRelu === false ? [] : [...readers]) {
     const relu = v.producer;
     const p = params.get(v)!;
     if (!relu || relu.op !== 'Relu' || p.zeroPoint !== 0 || v.isGraphOutput) continue;
