@@ -10,8 +10,9 @@
  * B. A whole model: fixtures/iresnet18.eval.onnx optimized both ways (its padded
  *    pre-activation BNs are the unfoldable ones), batch 1 and 8.
  * Each at graph optimization level 'all' (what a deployment uses) and 'disabled'
- * (what the parity reference uses), 1 intra-op thread. Median of 15 timings, each
- * the mean of enough runs to take about 50 ms.
+ * (what the parity reference uses), 1 intra-op thread. The two variants are timed
+ * interleaved (21 rounds, each sample the mean of enough runs to take ~40 ms):
+ * fastest sample of each, and the median of the per-round ratios.
  *
  * Needs `npm run build` first (imports dist/). Prints a Markdown section.
  */
@@ -61,31 +62,50 @@ function chain(kind, [n, c, h, w]) {
   return new Model(g);
 }
 
-async function time(bytes, feeds, level) {
-  const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: level, intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'] });
-  for (let i = 0; i < 5; i++) await s.run(feeds);
+/**
+ * Time two models on the same feeds, interleaved sample by sample so both see the
+ * same machine load (this 2-core machine is shared). Returns the fastest sample of
+ * each (the least disturbed) and the median of the per-round ratio b / a.
+ */
+async function timePair(bytesA, bytesB, feeds, level) {
+  const open = (b) => ort.InferenceSession.create(b, { graphOptimizationLevel: level, intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'] });
+  const [a, b] = [await open(bytesA), await open(bytesB)];
+  for (let i = 0; i < 5; i++) {
+    await a.run(feeds);
+    await b.run(feeds);
+  }
   let reps = 1;
   for (;;) {
     const t0 = performance.now();
-    for (let i = 0; i < reps; i++) await s.run(feeds);
-    if (performance.now() - t0 > 50 || reps > 1000) break;
+    for (let i = 0; i < reps; i++) await a.run(feeds);
+    if (performance.now() - t0 > 40 || reps > 1000) break;
     reps *= 2;
   }
-  const samples = [];
-  for (let k = 0; k < 15; k++) {
+  const sample = async (s) => {
     const t0 = performance.now();
     for (let i = 0; i < reps; i++) await s.run(feeds);
-    samples.push((performance.now() - t0) / reps);
+    return (performance.now() - t0) / reps;
+  };
+  const ta = [], tb = [], ratio = [];
+  for (let k = 0; k < ROUNDS; k++) {
+    const x = k % 2 ? await sample(b) : await sample(a);
+    const y = k % 2 ? await sample(a) : await sample(b);
+    const [sa, sb] = k % 2 ? [y, x] : [x, y];
+    ta.push(sa);
+    tb.push(sb);
+    ratio.push(sb / sa);
   }
-  await s.release();
-  samples.sort((a, b) => a - b);
-  return samples[7];
+  await a.release();
+  await b.release();
+  ratio.sort((p, q) => p - q);
+  return { a: Math.min(...ta), b: Math.min(...tb), ratio: ratio[ratio.length >> 1] };
 }
+const ROUNDS = 21;
 
 const fmt = (ms) => (ms < 1 ? `${(ms * 1000).toFixed(0)} us` : `${ms.toFixed(2)} ms`);
 const lines = [];
 lines.push('## fold-batchnorm: unfoldable BN as affine vs BatchNormalization', '');
-lines.push(`onnxruntime-node ${ort.env.versions?.common ?? ''} cpu, 1 intra-op thread; ${cpus()[0]?.model ?? 'cpu'}; ${new Date().toISOString().slice(0, 10)}. Median of 15. Script: bench/fold-batchnorm-affine.bench.mjs.`, '');
+lines.push(`onnxruntime-node ${ort.env.versions?.common ?? ''} cpu, 1 intra-op thread; ${cpus()[0]?.model ?? 'cpu'}; ${new Date().toISOString().slice(0, 10)}. Times: fastest of 21 interleaved samples; ratio: median of the 21 per-round ratios. Script: bench/fold-batchnorm-affine.bench.mjs.`, '');
 lines.push('A. 8 sites of (BN or Mul+Add) -> Relu in a chain', '');
 lines.push('| input | level | BatchNormalization | Mul + Add | Mul+Add / BN |', '|---|---|---|---|---|');
 const shapes = [[1, 64, 56, 56], [1, 128, 28, 28], [1, 256, 14, 14], [1, 512, 7, 7], [8, 64, 56, 56]];
@@ -93,9 +113,8 @@ for (const shape of shapes) {
   const r = rng(11);
   const feeds = { x: new ort.Tensor('float32', floats(shape.reduce((a, b) => a * b, 1), r), shape) };
   for (const level of ['all', 'disabled']) {
-    const bn = await time(encodeOnnx(chain('bn', shape)), feeds, level);
-    const aff = await time(encodeOnnx(chain('affine', shape)), feeds, level);
-    lines.push(`| [${shape.join(', ')}] | ${level} | ${fmt(bn)} | ${fmt(aff)} | ${(aff / bn).toFixed(2)} |`);
+    const t = await timePair(encodeOnnx(chain('bn', shape)), encodeOnnx(chain('affine', shape)), feeds, level);
+    lines.push(`| [${shape.join(', ')}] | ${level} | ${fmt(t.a)} | ${fmt(t.b)} | ${t.ratio.toFixed(2)} |`);
   }
 }
 const fixture = resolve(root, process.env.SF2_BENCH_BN_MODEL ?? 'fixtures/iresnet18.eval.onnx');
@@ -115,9 +134,8 @@ if (existsSync(fixture)) {
   for (const n of [1, 8]) {
     const feeds = { input: new ort.Tensor('float32', floats(n * 3 * 112 * 112, rng(5)), [n, 3, 112, 112]) };
     for (const level of ['all', 'disabled']) {
-      const a = await time(kb, feeds, level);
-      const b = await time(ab, feeds, level);
-      lines.push(`| ${n} | ${level} | ${fmt(a)} | ${fmt(b)} | ${(b / a).toFixed(2)} |`);
+      const t = await timePair(kb, ab, feeds, level);
+      lines.push(`| ${n} | ${level} | ${fmt(t.a)} | ${fmt(t.b)} | ${t.ratio.toFixed(2)} |`);
     }
   }
 } else {
