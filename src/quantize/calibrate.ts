@@ -34,6 +34,14 @@ export const CALIBRATION_METHODS = ['minmax', 'percentile', 'entropy'] as const;
 export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
 
 export const HIST_BINS = 2048;
+/** Activation values one calibration run may return (128 MB of float32). */
+const FLOATS_PER_RUN = 32 * 2 ** 20;
+
+/** Values per batch row of a tensor; an unknown dim counts as 1e6 values (plan for the worst). */
+function rowFloats(shape: readonly (number | string | null)[] | undefined): number {
+  if (!shape) return 1e6;
+  return shape.slice(1).reduce<number>((a, d) => a * (typeof d === 'number' ? d : 1e6), 1);
+}
 export const DEFAULT_PERCENTILE = 99.999;
 
 export interface TensorRange {
@@ -48,7 +56,7 @@ export interface TensorRange {
 export interface CalibrateOptions {
   readonly method: CalibrationMethod;
   readonly percentile?: number;
-  /** Rows per onnxruntime run (default 8). */
+  /** Rows per onnxruntime run (default: as many as keep the extra outputs under 128 MB, at most 16). */
   readonly batch?: number;
 }
 
@@ -99,7 +107,10 @@ export async function calibrate(model: Model, tensors: readonly string[], data: 
     if (!v.isGraphOutput) probe.graph.outputs.push(v);
     v.dtype ??= DType.FLOAT;
   }
-  const batch = opts.batch ?? 8;
+  // Rows per run: the extra outputs of one run stay under FLOATS_PER_RUN (an iresnet100
+  // has ~100 M activation values per image across its tensors).
+  const perRow = inner.reduce((sum, t) => sum + rowFloats(probe.graph.requireValue(t).shape), 0);
+  const batch = opts.batch ?? Math.max(1, Math.min(16, Math.floor(FLOATS_PER_RUN / Math.max(1, perRow))));
   const run = async (each: (name: string, x: Float32Array) => void) => {
     if (inner.length) {
       await forEachBatch(probe, data, inner, (_rows, values) => {
