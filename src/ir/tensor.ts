@@ -4,6 +4,8 @@
  * A tensor's bytes live in one of four places:
  *  - `bytes`: a view into the loaded model file (raw_data) or a buffer a pass made;
  *  - `external`: a byte range of an external data file, read only when asked for;
+ *  - `file`: the raw_data of a large tensor, left in the .onnx file and read
+ *    only when asked for (so loading a 1.5 GB model allocates almost nothing);
  *  - `typed`: ONNX's typed repeated fields (float_data, int64_data, ...);
  *  - `strings`: string_data.
  * Nothing is copied on load: a 1 GB class-weight head costs nothing until read,
@@ -29,6 +31,8 @@ export interface ExternalLocation {
 export type TensorSource =
   | { readonly kind: 'bytes'; readonly bytes: Uint8Array }
   | { readonly kind: 'external'; readonly ext: ExternalLocation }
+  /** raw_data left in the .onnx file itself, read when first needed (large models). */
+  | { readonly kind: 'file'; readonly ext: ExternalLocation }
   | { readonly kind: 'typed'; readonly values: ArrayLike<number> | readonly bigint[] }
   | { readonly kind: 'strings'; readonly strings: readonly Uint8Array[] };
 
@@ -103,6 +107,7 @@ export class TensorData {
       case 'bytes':
         return s.bytes;
       case 'external':
+      case 'file':
         return readExternal(s.ext);
       case 'typed':
         return typedToBytes(this.dtype, this.size, s.values);

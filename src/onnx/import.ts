@@ -3,7 +3,7 @@
  * bytes stay views into that buffer (protobufjs slices Buffers without copying)
  * or, for external data, are read when first needed.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import type { Attribute, AttributeWithDoc } from '../ir/attribute.js';
@@ -15,6 +15,7 @@ import type { Dim, Value } from '../ir/value.js';
 import { resolveExternal } from './external-data.js';
 import { onnx, toBigInt, toSafeNumber, type OnnxTypes } from './proto.js';
 import { findUnknownFields } from './unknown-fields.js';
+import { readSkeleton, type LazyRange, type Skeleton } from './lazy-file.js';
 
 export interface LoadOptions {
   /** Called once per warning (fields that will be dropped, renamed duplicates, ...). */
@@ -24,21 +25,23 @@ export interface LoadOptions {
 /** Load an ONNX model from a file. Errors are InputError (exit code 3) naming the file. */
 export function loadOnnx(path: string, options: LoadOptions = {}): Model {
   const abs = resolve(path);
-  let bytes: Buffer;
+  let skeleton: Skeleton;
   try {
     const st = statSync(abs);
     if (!st.isFile()) throw new InputError('model-read', `${path} is not a file`, 'pass the path of a .onnx file');
-    bytes = readFileSync(abs);
+    if (st.size === 0) throw new InputError('model-decode', `${path} is empty`, 'pass an ONNX model file');
+    skeleton = readSkeleton(abs);
   } catch (e) {
     if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new InputError('model-read', `${path} does not exist`, 'check the path of the model');
-    if (code === 'ERR_FS_FILE_TOO_LARGE') {
-      throw new InputError('model-read', `${path} is over 2 GiB, which a protobuf file cannot be`, 'save large models with external data');
+    if (e instanceof RangeError) {
+      throw new InputError('model-decode', `${path} is not a valid ONNX file (${e.message}); it may be truncated`, 'export the model again, or check the download');
     }
     throw new InputError('model-read', `${path} cannot be read: ${(e as Error).message}`);
   }
-  const model = decodeOnnx(bytes, { path: abs, displayPath: path, baseDir: dirname(abs), ...options });
+  const model = decodeOnnx(skeleton.bytes, { path: abs, displayPath: path, baseDir: dirname(abs), lazy: skeleton.lazy, ...options });
+  model.fileBytes = skeleton.fileBytes;
   return model;
 }
 
@@ -47,6 +50,8 @@ export interface DecodeOptions extends LoadOptions {
   baseDir?: string;
   path?: string;
   displayPath?: string;
+  /** Initializers whose raw_data was left in the file at `path` (see lazy-file.ts). */
+  lazy?: ReadonlyMap<number, LazyRange>;
 }
 
 export function decodeOnnx(bytes: Uint8Array, options: DecodeOptions = {}): Model {
@@ -81,7 +86,7 @@ export function decodeOnnx(bytes: Uint8Array, options: DecodeOptions = {}): Mode
   model.metadataProps = (proto.metadataProps ?? []).map((p) => ({ key: p.key ?? '', value: p.value ?? '' }));
   model.functions = proto.functions ?? [];
   model.trainingInfo = proto.trainingInfo ?? [];
-  const ctx: Ctx = { where, modelPath: options.displayPath ?? options.path ?? '<bytes>', baseDir: options.baseDir, warn };
+  const ctx: Ctx = { where, modelPath: options.displayPath ?? options.path ?? '<bytes>', baseDir: options.baseDir, warn, lazy: options.lazy, file: options.path };
   model.graph = importGraph(proto.graph, ctx);
   try {
     model.graph.verify();
@@ -97,6 +102,8 @@ interface Ctx {
   readonly modelPath: string;
   readonly baseDir: string | undefined;
   readonly warn: (msg: string) => void;
+  readonly lazy?: ReadonlyMap<number, LazyRange>;
+  readonly file?: string;
 }
 
 function importGraph(gp: OnnxTypes.IGraphProto, ctx: Ctx): Graph {
@@ -110,16 +117,17 @@ function importGraph(gp: OnnxTypes.IGraphProto, ctx: Ctx): Graph {
   };
   const getOrAdd = (name: string): Value => g.value(name) ?? g.addValue(name, { exact: true });
 
-  for (const t of gp.initializer ?? []) {
+  (gp.initializer ?? []).forEach((t, index) => {
     const name = t.name ?? '';
     if (!name) fail('an initializer has no name');
     if (g.value(name)) fail(`initializer ${name} is defined twice`);
     const v = g.addValue(name, { exact: true });
-    v.const = importTensor(t, ctx);
+    const range = ctx.lazy?.get(index);
+    v.const = range ? lazyTensor(t, range, ctx) : importTensor(t, ctx);
     v.dtype = v.const.dtype;
     v.shape = [...v.const.dims];
     v.docString = t.docString ?? '';
-  }
+  });
   for (const vi of gp.input ?? []) {
     const v = getOrAdd(vi.name ?? '');
     applyValueInfo(v, vi);
@@ -199,6 +207,26 @@ function applyValueInfo(v: Value, vi: OnnxTypes.IValueInfoProto): void {
       return null;
     });
   }
+}
+
+/** An initializer whose raw_data stayed in the model file. */
+function lazyTensor(t: OnnxTypes.ITensorProto, range: LazyRange, ctx: Ctx): TensorData {
+  const name = t.name ?? '';
+  const where = `${ctx.where}: tensor ${name}`;
+  const dtype = t.dataType ?? 0;
+  let dims: number[];
+  try {
+    dims = (t.dims ?? []).map((d) => toSafeNumber(d, 'dim'));
+    dtypeInfo(dtype);
+  } catch {
+    throw new InputError('tensor', `${where} has a bad dimension or element type`);
+  }
+  const want = byteLengthOf(dtype, dims.reduce((a, b) => a * b, 1));
+  if (range.length !== want) {
+    throw new InputError('tensor', `${where}: raw_data has ${range.length} bytes, ${dtypeInfo(dtype).name}[${dims.join(',')}] needs ${want}`, 'the model is damaged; re-export it');
+  }
+  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) throw new InputError('tensor', `${where} has both raw_data and external data`);
+  return new TensorData(dtype, dims, { kind: 'file', ext: { file: ctx.file!, location: ctx.modelPath, offset: range.offset, length: range.length } });
 }
 
 export function importTensor(t: OnnxTypes.ITensorProto, ctx: Ctx): TensorData {

@@ -63,8 +63,17 @@ describe.skipIf(models.length === 0)('ONNX round trip on every fixture', () => {
       }
     }
     expect(b).toEqual(a);
-    const before = await runAll(path);
     const after = await runAll(out);
+    let before: Record<string, Float32Array>;
+    try {
+      before = await runAll(path);
+    } catch (e) {
+      // onnxruntime refuses models whose shape tensors are external (saved with
+      // size_threshold=0); sf2-export reads them and writes them inline, which
+      // is what `after` ran. Nothing to compare against in that case.
+      expect(String(e)).toMatch(/external tensors/);
+      return;
+    }
     expect(Object.keys(after)).toEqual(Object.keys(before));
     for (const k of Object.keys(before)) expect(Buffer.from(after[k]!.buffer).equals(Buffer.from(before[k]!.buffer))).toBe(true);
   });
