@@ -12,10 +12,10 @@ import { InputError, ParityError, UsageError } from '../errors.js';
 import type { ModelContract } from '../pipeline/contract.js';
 import { MANIFEST_FILE } from '../pipeline/manifest.js';
 import { PRECISIONS, type Precision } from '../pipeline/precision.js';
-import { stableStringify } from '../pipeline/stable-json.js';
 import { TARGET_NAMES, type BundleFile, type TargetName } from '../targets/target.js';
 import { parityForBundle, paritySummary } from '../parity/run.js';
 import { writeAtomic } from '../parity/report-json.js';
+import { sealManifest } from '../parity/verify.js';
 import { parseThresholdFlag, thresholdsFromConfig, type ThresholdOverrides } from '../parity/thresholds.js';
 import { resultLabel } from '../parity/report.js';
 import { oneMinus } from '../parity/report-md.js';
@@ -150,7 +150,7 @@ export async function parityCommand(dir: string, opts: ParityCommandOptions, log
   }
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const next = { ...manifest, files: entries, parity: { pass: summary.pass, report: summary.reportPath, failures: summary.failures, skipped: summary.skipped } };
-  writeAtomic(join(dir, MANIFEST_FILE), stableStringify(next));
+  writeAtomic(join(dir, MANIFEST_FILE), sealManifest(next));
 
   const sig = join(dir, 'SIGNATURE');
   if (opts.signKey) {

@@ -195,7 +195,7 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
         }
         const why = thresholdFailures(full, thresholds);
         results.push({ ...base, status: why.length ? 'fail' : 'pass', pass: why.length === 0, metrics: full, failures: why, series: { cosine: rows.cosine, ...(expScores ? { pairScores: expScores } : {}) } });
-        end(`${why.length ? 'FAIL' : 'pass'}: min cosine ${rows.metrics.cosine.min.toFixed(8)}, max |diff| ${rows.metrics.maxAbsDiff.toExponential(2)}${why.length ? `; ${why.join('; ')}` : ''}`);
+        end(`${why.length ? 'FAIL' : 'pass'}: 1 - min cosine ${(1 - rows.metrics.cosine.min).toExponential(2)}, max |diff| ${rows.metrics.maxAbsDiff.toExponential(2)}${why.length ? `; ${why.join('; ')}` : ''}`);
       } catch (err) {
         const msg = (err as Error).message.split('\n')[0]!.slice(0, 500);
         results.push({ ...base, status: 'error', pass: false, metrics: null, failures: [`did not run: ${msg}`], series: null });

@@ -182,7 +182,7 @@ export function renderHtml(report: ParityReport): string {
   P.push(`<title>sf2-export parity report: ${verdict}</title>`);
   P.push(`<style>${CSS}</style></head><body>`);
   P.push(`<h1>Parity: <span class="${report.pass ? 'pass' : 'fail'}" id="verdict">${verdict}</span></h1>`);
-  P.push(`<p>Reference: ${esc(ref.description)}; ${ref.rows} rows of [${ref.inputShape.slice(1).join(', ')}], D = ${ref.dim}, ${ref.pairs} pairs; flip TTA: ${ref.flip ? esc(ref.flip) : 'not measured'}. sha256 <code>${ref.sha256}</code></p>`);
+  P.push(`<p>Reference: ${esc(ref.description)}; inputs [${ref.inputShape.join(', ')}], D = ${ref.dim}; flip TTA: ${ref.flip ? esc(ref.flip) : 'not measured'}. sha256 <code>${ref.sha256}</code></p>`);
   for (const w of ref.warnings) P.push(`<p class="warn">${esc(w)}</p>`);
 
   P.push('<h2>Results</h2><table><thead><tr><th></th><th>target</th><th>precision</th><th>runtime</th><th>device</th><th>1 - min cos</th><th>1 - mean cos</th><th>1 - p1 cos</th><th>1 - TTA min cos</th><th>max angle (deg)</th><th>max |diff|</th><th>max rel L2</th><th>norm ratio</th><th>pairs: flips FAR / acc</th><th>TAR@FAR change</th><th>acc change</th><th>max score diff</th><th>result</th></tr></thead><tbody>');
@@ -198,7 +198,7 @@ export function renderHtml(report: ParityReport): string {
           num(m.pairs ? m.pairs.tarAtFar.change.toFixed(4) : 'n/a'), num(m.pairs ? m.pairs.accuracy.change.toFixed(4) : 'n/a'), num(m.pairs ? m.pairs.maxScoreDiff.toExponential(2) : 'n/a'),
         ].join('')
       : `<td colspan="12">${esc(r.failures.join('; '))}</td>`;
-    P.push(`<tr class="result ${r.pass ? 'pass' : 'fail'}"><td><span class="swatch" style="background:${color(k)}"></span></td><td>${r.target}</td><td>${r.precision}</td><td>${esc(r.runtime)}</td><td>${r.device}</td>${cells}<td class="${r.pass ? 'pass' : 'fail'}">${r.pass ? 'pass' : esc(r.status)}</td></tr>`);
+    P.push(`<tr class="result ${r.pass ? 'row-pass' : 'row-fail'}"><td><span class="swatch" style="background:${color(k)}"></span></td><td>${r.target}</td><td>${r.precision}</td><td>${esc(r.runtime)}</td><td>${r.device}</td>${cells}<td class="${r.pass ? 'pass' : 'fail'}">${r.pass ? 'pass' : esc(r.status)}</td></tr>`);
   });
   P.push('</tbody></table>');
   const failing = report.results.filter((r) => !r.pass);

@@ -28,7 +28,7 @@ export function renderMarkdown(report: ParityReport): string {
   const ref = report.reference;
   L.push(`## sf2-export parity: ${report.pass ? 'PASS' : 'FAIL'}`);
   L.push('');
-  L.push(`Reference: ${esc(ref.description)} (sha256 \`${ref.sha256.slice(0, 12)}\`); ${ref.rows} rows, D = ${ref.dim}, ${ref.pairs} pairs; flip TTA: ${ref.flip ? esc(ref.flip) : 'not measured (no flipped reference)'}.`);
+  L.push(`Reference: ${esc(ref.description)} (sha256 \`${ref.sha256.slice(0, 12)}\`); inputs [${ref.inputShape.join(', ')}], D = ${ref.dim}; flip TTA: ${ref.flip ? esc(ref.flip) : 'not measured (no flipped reference)'}.`);
   for (const w of ref.warnings) L.push(`\n> **Warning:** ${esc(w)}`);
   L.push('');
   L.push('| target | precision | runtime | adapter | min cos (1-) | p1 cos (1-) | TTA min cos (1-) | max angle (deg) | max abs diff | pair flips FAR / acc | result |');

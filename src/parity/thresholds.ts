@@ -91,8 +91,8 @@ export function failures(m: ParityMetrics, t: Thresholds): string[] {
   const out: string[] = [];
   const r = m.rows;
   if (r.nonFiniteRows > 0) out.push(`${r.nonFiniteRows} row(s) not finite or zero`);
-  if (!(r.cosine.min >= t.minCosine)) out.push(`min cosine ${fmt(r.cosine.min)} < ${t.minCosine} (row ${r.worstRow})`);
-  if (m.tta && !(m.tta.cosine.min >= t.minCosine)) out.push(`flip-TTA min cosine ${fmt(m.tta.cosine.min)} < ${t.minCosine}`);
+  if (!(r.cosine.min >= t.minCosine)) out.push(`min cosine ${fmtBelow(r.cosine.min, t.minCosine)} < ${t.minCosine} (row ${r.worstRow})`);
+  if (m.tta && !(m.tta.cosine.min >= t.minCosine)) out.push(`flip-TTA min cosine ${fmtBelow(m.tta.cosine.min, t.minCosine)} < ${t.minCosine}`);
   if (m.pairs && m.pairs.pairs > 0) {
     const allowed = Math.floor(t.maxFlipFraction * m.pairs.pairs + 1e-9);
     for (const [name, n] of [['FAR 1e-3', m.pairs.flipsAtFar], ['best accuracy', m.pairs.flipsAtBestAccuracy]] as const) {
@@ -102,6 +102,11 @@ export function failures(m: ParityMetrics, t: Thresholds): string[] {
   return out;
 }
 
-function fmt(x: number): string {
-  return x.toPrecision(7);
+/** x with 7 significant digits, or as many more as it takes to show that x < limit. */
+export function fmtBelow(x: number, limit: number): string {
+  for (let p = 7; p <= 17; p++) {
+    const s = x.toPrecision(p);
+    if (Number(s) < limit) return s;
+  }
+  return String(x);
 }

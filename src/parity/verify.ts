@@ -19,7 +19,13 @@
  *             cosine min/mean from the stored per-row series, and the
  *             report's pass from its results. A report edited to say pass is
  *             caught here even when its hash was updated in the manifest.
- *   signature with --public-key: SIGNATURE must verify (ed25519)
+ *   manifest  manifest.json is in canonical form (sorted keys, as written) and
+ *             its `integrity` field is "sha256:" + the sha256 of the canonical
+ *             manifest without that field, so one flipped byte in it is caught
+ *             even without a signature (sealManifest below writes it)
+ *   signature a SIGNATURE must verify with the key embedded in it (catches a
+ *             damaged file); with --public-key it must verify with THAT key
+ *             (that is what authenticates the signer)
  *
  * Signatures (node:crypto, ed25519): SIGNATURE is JSON
  *   {"algorithm": "ed25519", "payload": "sf2-export-signature-v1",
@@ -41,6 +47,7 @@ import { checkSchema, type Schema } from './schema-check.js';
 import { failures as thresholdFailures, DEFAULT_THRESHOLDS } from './thresholds.js';
 import { REPORT_JSON, resultLabel, type ParityReport } from './report.js';
 import { writeAtomic } from './report-json.js';
+import { stableStringify } from '../pipeline/stable-json.js';
 
 export const SIGNATURE_FILE = 'SIGNATURE';
 const PAYLOAD = 'sf2-export-signature-v1';
@@ -87,6 +94,20 @@ function walk(root: string): { files: string[]; odd: string[] } {
   };
   rec(root, '');
   return { files, odd };
+}
+
+/** "sha256:<hex>" of the canonical manifest without its `integrity` field. */
+export function manifestIntegrity(manifest: object): string {
+  const { integrity: _drop, ...rest } = manifest as { integrity?: unknown };
+  void _drop;
+  return `sha256:${sha256(Buffer.from(stableStringify(rest), 'utf8'))}`;
+}
+
+/** The manifest's text with its integrity digest: what to write as manifest.json. */
+export function sealManifest(manifest: object): string {
+  const { integrity: _drop, ...rest } = manifest as { integrity?: unknown };
+  void _drop;
+  return stableStringify({ ...rest, integrity: manifestIntegrity(rest) });
 }
 
 let schemaCache: Schema | undefined;
@@ -181,6 +202,11 @@ export function verifyBundleDir(dir: string, options: VerifyOptions = {}): Verif
     if (!manifest || typeof manifest !== 'object' || !Array.isArray(manifest.files)) {
       problems.push(`${MANIFEST_FILE} has no file list`);
       manifest = undefined;
+    } else {
+      if (stableStringify(manifest) !== manifestBytes.toString('utf8')) problems.push(`${MANIFEST_FILE} is not in the canonical form sf2-export writes (edited by hand?)`);
+      const want = (manifest as { integrity?: unknown }).integrity;
+      if (typeof want !== 'string') problems.push(`${MANIFEST_FILE} has no integrity digest (written by an older sf2-export? re-export, or run \`sf2-export parity DIR\`)`);
+      else if (want !== manifestIntegrity(manifest)) problems.push(`${MANIFEST_FILE}: integrity digest does not match its content`);
     }
   } catch (e) {
     problems.push(`${MANIFEST_FILE}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `not valid JSON (${(e as Error).message})`}`);
@@ -290,28 +316,38 @@ export function verifyBundleDir(dir: string, options: VerifyOptions = {}): Verif
 
   // signature
   const signed = disk.has(SIGNATURE_FILE);
-  if (pubKey) {
-    if (!signed) problems.push(`--public-key given but the bundle has no ${SIGNATURE_FILE}`);
-    else if (manifestBytes) {
-      try {
-        const doc = JSON.parse(readFileSync(join(dir, SIGNATURE_FILE), 'utf8')) as { algorithm?: string; payload?: string; signature?: string };
-        if (doc.algorithm !== 'ed25519' || doc.payload !== PAYLOAD || typeof doc.signature !== 'string') problems.push(`${SIGNATURE_FILE}: not an sf2-export ed25519 signature`);
-        else {
-          // Files the manifest lists but that are missing are already problems; sign over what exists.
-          let payload: Buffer | undefined;
-          try {
-            payload = signaturePayload(dir);
-          } catch {
-            problems.push(`${SIGNATURE_FILE}: cannot recompute the signed digest list (files missing)`);
-          }
-          if (payload && !edVerify(null, payload, pubKey, Buffer.from(doc.signature, 'base64'))) problems.push(`${SIGNATURE_FILE}: the signature does not verify with ${options.publicKey}`);
+  if (pubKey && !signed) problems.push(`--public-key given but the bundle has no ${SIGNATURE_FILE}`);
+  if (signed && manifestBytes) {
+    let doc: { algorithm?: unknown; payload?: unknown; signature?: unknown; publicKey?: unknown } | undefined;
+    try {
+      doc = JSON.parse(readFileSync(join(dir, SIGNATURE_FILE), 'utf8')) as typeof doc;
+    } catch (e) {
+      problems.push(`${SIGNATURE_FILE}: not valid JSON (${(e as Error).message})`);
+    }
+    if (doc) {
+      if (doc.algorithm !== 'ed25519' || doc.payload !== PAYLOAD || typeof doc.signature !== 'string' || typeof doc.publicKey !== 'string') {
+        problems.push(`${SIGNATURE_FILE}: not an sf2-export ed25519 signature`);
+      } else {
+        let payload: Buffer | undefined;
+        try {
+          payload = signaturePayload(dir);
+        } catch {
+          problems.push(`${SIGNATURE_FILE}: cannot recompute the signed digest list (files missing)`);
         }
-      } catch (e) {
-        problems.push(`${SIGNATURE_FILE}: not valid JSON (${(e as Error).message})`);
+        const sig = Buffer.from(doc.signature, 'base64');
+        if (payload) {
+          let embedded: KeyObject | undefined;
+          try {
+            embedded = createPublicKey(doc.publicKey);
+          } catch {
+            problems.push(`${SIGNATURE_FILE}: its publicKey is not a valid key`);
+          }
+          if (embedded && (embedded.asymmetricKeyType !== 'ed25519' || !edVerify(null, payload, embedded, sig))) problems.push(`${SIGNATURE_FILE}: the signature does not match the bundle (or is damaged)`);
+          if (pubKey && !edVerify(null, payload, pubKey, sig)) problems.push(`${SIGNATURE_FILE}: the signature does not verify with ${options.publicKey}`);
+          if (!pubKey) notes.push(`the bundle is signed and the signature is intact; pass --public-key KEY.pub to check WHO signed it`);
+        }
       }
     }
-  } else if (signed) {
-    notes.push(`the bundle is signed (${SIGNATURE_FILE}); pass --public-key KEY.pub to check it`);
   }
 
   return { ok: problems.length === 0, problems, notes, files: listed.size, results, signed };

@@ -3,14 +3,16 @@
  * under development: the original model cut at its embedding (nothing else
  * changed), output renamed to `embedding`, saved as DIR/onnx/model.fp32.onnx.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOnnx } from '../../src/onnx/import.js';
 import { inferShapes } from '../../src/ir/shape-infer.js';
 import { saveOnnx } from '../../src/onnx/export.js';
 import { cutAtEmbedding } from '../../src/parity/references.js';
 import { SPHEREFACE2_MEAN, SPHEREFACE2_STD, type ModelContract } from '../../src/pipeline/contract.js';
-import { buildManifest, manifestJson, MANIFEST_FILE } from '../../src/pipeline/manifest.js';
+import { buildManifest, MANIFEST_FILE, type Manifest } from '../../src/pipeline/manifest.js';
+import { sealManifest } from '../../src/parity/verify.js';
 import type { BundleFile } from '../../src/targets/target.js';
 
 export const FIXTURES = new URL('../../fixtures/', import.meta.url).pathname;
@@ -43,16 +45,16 @@ export function buildOnnxBundle(modelPath: string, dir: string, embedding?: stri
   return { dir, files: [{ path: 'onnx/model.fp32.onnx', target: 'onnx', precision: 'fp32', role: 'model' }], contract };
 }
 
-/** Write manifest.json over everything now in the bundle (as the pipeline does last). */
-export async function writeManifest(b: HandBundle, source: string): Promise<void> {
+/** Write manifest.json over everything now in the bundle (as the pipeline does last), sealed with its integrity digest. */
+export async function writeManifest(b: HandBundle, source: string, parity: Manifest['parity'] = null): Promise<void> {
   const manifest = await buildManifest(b.dir, {
-    source: { path: source.split('/').pop()!, sha256: '0'.repeat(64), bytes: 0 },
+    source: { path: source.split('/').pop()!, sha256: createHash('sha256').update(readFileSync(source)).digest('hex'), bytes: statSync(source).size },
     contract: b.contract,
     head: {},
     passes: [],
     targets: {},
     bundleFiles: b.files,
-    parity: null,
+    parity,
   });
-  writeFileSync(join(b.dir, MANIFEST_FILE), manifestJson(manifest));
+  writeFileSync(join(b.dir, MANIFEST_FILE), sealManifest(manifest));
 }

@@ -95,6 +95,10 @@ export async function startStaticServer(opts: StaticServerOptions): Promise<Stat
       return send(res, 400, 'bad path');
     }
     if (path.includes('\0') || path.split('/').includes('..')) return send(res, 400, 'bad path');
+    if (path === '/favicon.ico' && !files.has(path)) {
+      res.writeHead(204, HEADERS); // browsers ask for it on their own; not a missing file of the page
+      return res.end();
+    }
     const mem = files.get(path);
     if (mem !== undefined) {
       res.writeHead(200, { ...HEADERS, 'Content-Type': MIME[extname(path)] ?? 'application/octet-stream' });
