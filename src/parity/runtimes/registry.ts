@@ -28,6 +28,8 @@ export const RUNTIMES: readonly RuntimeEntry[] = [
   // tfjs target: add lines here (tfjs in Node cpu/wasm, headless Chromium webgpu/webgl)
   { id: 'tfjs-node/cpu', target: 'tfjs', device: 'cpu', load: async () => (await import('./tfjs-node.js')).tfjsNodeCpu },
   { id: 'tfjs-node/wasm', target: 'tfjs', device: 'cpu', load: async () => (await import('./tfjs-node.js')).tfjsNodeWasm },
+  { id: 'tfjs-chromium/webgl', target: 'tfjs', device: 'gpu', load: async () => (await import('./tfjs-browser.js')).tfjsChromiumWebgl },
+  { id: 'tfjs-chromium/webgpu', target: 'tfjs', device: 'gpu', load: async () => (await import('./tfjs-browser.js')).tfjsChromiumWebgpu },
   // webgpu target: add lines here (Dawn in Node, headless Chromium)
   { id: 'dawn-node/webgpu', target: 'webgpu', device: 'gpu', load: async () => (await import('./webgpu-dawn.js')).dawnNodeWebgpu },
   { id: 'chromium/webgpu', target: 'webgpu', device: 'gpu', load: async () => (await import('./webgpu-chromium.js')).chromiumWebgpu },
