@@ -40,6 +40,7 @@ export class TensorData {
   readonly dtype: number;
   readonly dims: readonly number[];
   readonly source: TensorSource;
+  private cache: WeakRef<Uint8Array> | undefined;
 
   constructor(dtype: number, dims: readonly number[], source: TensorSource) {
     this.dtype = dtype;
@@ -107,8 +108,15 @@ export class TensorData {
       case 'bytes':
         return s.bytes;
       case 'external':
-      case 'file':
-        return readExternal(s.ext);
+      case 'file': {
+        // Passes often read a tensor several times (digest, fold, write): keep
+        // the bytes while anyone still holds them, without pinning them.
+        const hit = this.cache?.deref();
+        if (hit) return hit;
+        const bytes = readExternal(s.ext);
+        this.cache = new WeakRef(bytes);
+        return bytes;
+      }
       case 'typed':
         return typedToBytes(this.dtype, this.size, s.values);
       case 'strings':
@@ -124,8 +132,14 @@ export class TensorData {
   /** A fresh Float32Array of the values (float16, bfloat16 and float64 are converted). */
   float32(): Float32Array {
     const b = this.rawBytes();
-    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
     const n = this.size;
+    if (this.dtype === DType.FLOAT && LITTLE_ENDIAN) {
+      // One memcpy into a fresh buffer, then a typed view (raw_data is little-endian).
+      const copy = new Uint8Array(n * 4);
+      copy.set(b.subarray(0, n * 4));
+      return new Float32Array(copy.buffer);
+    }
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
     const out = new Float32Array(n);
     switch (this.dtype) {
       case DType.FLOAT:
@@ -217,6 +231,9 @@ export class TensorData {
     return h.digest('hex');
   }
 }
+
+/** ONNX raw_data is little-endian; typed-array views are used directly only on little-endian hosts. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function readExternal(ext: ExternalLocation): Uint8Array {
   const out = Buffer.allocUnsafe(ext.length);

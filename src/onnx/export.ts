@@ -8,7 +8,7 @@
  * model, each at an offset aligned to 64 bytes; `location` is the data file's
  * base name, so the pair can be moved together.
  */
-import { closeSync, openSync, writeSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync, renameSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { AttributeWithDoc } from '../ir/attribute.js';
 import { DType } from '../ir/dtype.js';
@@ -48,13 +48,12 @@ export function saveOnnx(model: Model, path: string, options: SaveOptions = {}):
   const tmpData = `${dataPath}.tmp-${process.pid}`;
   try {
     if (external) ext = new ExternalWriter(tmpData, basename(dataPath), options.externalThreshold ?? 1024);
-    const proto = modelToProto(model, ext);
+    const deferred = new Map<OnnxTypes.ITensorProto, TensorData>();
+    const proto = modelToProto(model, ext, ext ? undefined : deferred);
     ext?.close();
-    const bytes = onnx.ModelProto.encode(proto).finish();
     const fd = openSync(tmpModel, 'w');
     try {
-      let off = 0;
-      while (off < bytes.byteLength) off += writeSync(fd, bytes, off, Math.min(bytes.byteLength - off, 1 << 30));
+      writeStreaming(fd, proto, deferred);
     } finally {
       closeSync(fd);
     }
@@ -115,7 +114,100 @@ function opt<K extends string, V>(key: K, value: V, isSet: boolean): Partial<Rec
 }
 const optStr = <K extends string>(key: K, v: string) => opt(key, v, v !== '');
 
-export function modelToProto(model: Model, ext: ExternalWriter | null = null): OnnxTypes.IModelProto {
+/**
+ * Writes the model without ever holding all of it in memory: the ModelProto
+ * is encoded piece by piece (fields can be written in any order and protobuf
+ * concatenates them), and the raw_data of large tensors is copied straight
+ * from where it lives (the source model file, an external data file, or a
+ * pass's buffer) through one reused buffer.
+ *
+ *   ModelProto  = [fields except graph] + tag(7) len(G) G
+ *   G           = [GraphProto fields except initializer] + for each initializer:
+ *                 tag(5) len(T) T,  T = [TensorProto fields] + tag(9) len(raw) raw
+ */
+function writeStreaming(fd: number, proto: OnnxTypes.IModelProto, deferred: Map<OnnxTypes.ITensorProto, TensorData>): void {
+  const out = new FdWriter(fd);
+  const graph = proto.graph!;
+  const inits = graph.initializer ?? [];
+  out.bytes(onnx.ModelProto.encode({ ...proto, graph: null }).finish());
+  const g0 = onnx.GraphProto.encode({ ...graph, initializer: [] }).finish();
+  const pieces = inits.map((t) => {
+    const head = onnx.TensorProto.encode(t).finish();
+    const data = deferred.get(t);
+    const rawLen = data ? data.byteLength : 0;
+    const rawHeader = data ? Uint8Array.from([(9 << 3) | 2, ...varint(rawLen)]) : new Uint8Array();
+    const len = head.byteLength + rawHeader.byteLength + rawLen;
+    return { head, rawHeader, data, fieldHeader: Uint8Array.from([(5 << 3) | 2, ...varint(len)]), len };
+  });
+  const graphLen = g0.byteLength + pieces.reduce((a, p) => a + p.fieldHeader.byteLength + p.len, 0);
+  out.bytes(Uint8Array.from([(7 << 3) | 2, ...varint(graphLen)]));
+  out.bytes(g0);
+  for (const p of pieces) {
+    out.bytes(p.fieldHeader);
+    out.bytes(p.head);
+    if (!p.data) continue;
+    out.bytes(p.rawHeader);
+    const src = p.data.source;
+    if (src.kind === 'file' || src.kind === 'external') out.copyFrom(src.ext.file, src.ext.offset, src.ext.length);
+    else out.bytes(p.data.rawBytes());
+  }
+  out.flush();
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n % 0x80) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  out.push(n);
+  return out;
+}
+
+/** Buffered sequential writes to a file descriptor, and range copies from another file. */
+class FdWriter {
+  private readonly buf = Buffer.allocUnsafe(1 << 22);
+  private used = 0;
+  constructor(private readonly fd: number) {}
+  bytes(b: Uint8Array): void {
+    if (b.byteLength > this.buf.length - this.used) {
+      this.flush();
+      if (b.byteLength >= this.buf.length) {
+        writeAll(this.fd, b);
+        return;
+      }
+    }
+    this.buf.set(b, this.used);
+    this.used += b.byteLength;
+  }
+  copyFrom(file: string, offset: number, length: number): void {
+    this.flush();
+    const src = openSync(file, 'r');
+    try {
+      for (let done = 0; done < length; ) {
+        const n = readSync(src, this.buf, 0, Math.min(this.buf.length, length - done), offset + done);
+        if (n <= 0) throw new RangeError(`${file} ends before byte ${offset + length}`);
+        writeAll(this.fd, this.buf.subarray(0, n));
+        done += n;
+      }
+    } finally {
+      closeSync(src);
+    }
+  }
+  flush(): void {
+    if (this.used) writeAll(this.fd, this.buf.subarray(0, this.used));
+    this.used = 0;
+  }
+}
+
+function writeAll(fd: number, b: Uint8Array): void {
+  for (let off = 0; off < b.byteLength; ) off += writeSync(fd, b, off, Math.min(b.byteLength - off, 1 << 30));
+}
+
+/** Tensors at least this large are streamed by saveOnnx rather than encoded in memory. */
+const STREAM_THRESHOLD = 64 * 1024;
+
+export function modelToProto(model: Model, ext: ExternalWriter | null = null, deferred?: Map<OnnxTypes.ITensorProto, TensorData>): OnnxTypes.IModelProto {
   return {
     irVersion: toLong(BigInt(model.irVersion)),
     opsetImport: model.opsetImports.map((o) => ({ ...optStr('domain', o.domain), version: toLong(BigInt(o.version)) })),
@@ -125,13 +217,13 @@ export function modelToProto(model: Model, ext: ExternalWriter | null = null): O
     ...opt('modelVersion', toLong(model.modelVersion), model.modelVersion !== 0n),
     ...optStr('docString', model.docString),
     metadataProps: model.metadataProps.map((p) => ({ key: p.key, value: p.value })),
-    graph: graphToProto(model.graph, ext),
+    graph: graphToProto(model.graph, ext, deferred),
     functions: model.functions,
     trainingInfo: model.trainingInfo,
   };
 }
 
-function graphToProto(g: Graph, ext: ExternalWriter | null): OnnxTypes.IGraphProto {
+function graphToProto(g: Graph, ext: ExternalWriter | null, deferred?: Map<OnnxTypes.ITensorProto, TensorData>): OnnxTypes.IGraphProto {
   const listed = new Set<Value>([...g.inputs, ...g.outputs]);
   const valueInfo: OnnxTypes.IValueInfoProto[] = [];
   for (const n of g.nodes) {
@@ -151,7 +243,7 @@ function graphToProto(g: Graph, ext: ExternalWriter | null): OnnxTypes.IGraphPro
       output: n.outputs.map((v) => (v.placeholder && v.uses.length === 0 && !v.isGraphOutput ? '' : v.name)),
       attribute: [...n.attrs.entries()].map(([name, a]) => attributeToProto(name, a)),
     })),
-    initializer: g.initializers().map((v) => tensorToProto(v.name, v.const!, ext, v.docString)),
+    initializer: g.initializers().map((v) => tensorToProto(v.name, v.const!, ext, v.docString, deferred)),
     sparseInitializer: g.sparseInitializers,
     input: g.inputs.map(valueInfoToProto),
     output: g.outputs.map(valueInfoToProto),
@@ -176,7 +268,7 @@ function valueInfoToProto(v: Value): OnnxTypes.IValueInfoProto {
   return out;
 }
 
-export function tensorToProto(name: string, t: TensorData, ext: ExternalWriter | null, docString = ''): OnnxTypes.ITensorProto {
+export function tensorToProto(name: string, t: TensorData, ext: ExternalWriter | null, docString = '', deferred?: Map<OnnxTypes.ITensorProto, TensorData>): OnnxTypes.ITensorProto {
   const out: OnnxTypes.ITensorProto = { ...optStr('name', name), dataType: t.dtype, dims: t.dims.map((d) => toLong(BigInt(d))) };
   if (docString) out.docString = docString;
   if (t.dtype === DType.STRING) {
@@ -186,6 +278,10 @@ export function tensorToProto(name: string, t: TensorData, ext: ExternalWriter |
   if (ext && t.byteLength >= ext.threshold) {
     out.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
     out.externalData = ext.put(t);
+    return out;
+  }
+  if (deferred && t.byteLength >= STREAM_THRESHOLD) {
+    deferred.set(out, t); // raw_data is streamed by writeStreaming
     return out;
   }
   out.rawData = t.rawBytes();

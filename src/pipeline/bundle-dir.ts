@@ -6,7 +6,7 @@
  * The input model is never touched.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, createReadStream } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 
@@ -66,7 +66,27 @@ export function listFiles(root: string): string[] {
 }
 
 export async function sha256File(path: string): Promise<string> {
+  return sha256FileSync(path);
+}
+
+/**
+ * sha256 of a file through one reused 4 MiB buffer: no per-chunk allocation
+ * (fresh memory is slow to fault in on some VMs, and a 1.5 GB model would
+ * otherwise allocate 1.5 GB of short-lived chunks).
+ */
+export function sha256FileSync(path: string): string {
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) h.update(chunk as Buffer);
+  const buf = Buffer.allocUnsafe(1 << 22);
+  const fd = openSync(path, 'r');
+  try {
+    for (let pos = 0; ; ) {
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n <= 0) break;
+      h.update(buf.subarray(0, n));
+      pos += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
   return h.digest('hex');
 }

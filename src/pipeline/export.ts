@@ -9,8 +9,7 @@
  * On a parity failure the bundle, its reports and its manifest are still
  * written (for inspection) and a ParityError (exit 5) is thrown afterwards.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError, ParityError, UnsupportedError, UsageError } from '../errors.js';
 import { silentLogger, type Logger } from '../cli/log.js';
@@ -21,7 +20,7 @@ import { optimize } from '../passes/index.js';
 import type { PassReport } from '../passes/pass.js';
 import { loadTarget } from '../targets/registry.js';
 import type { BundleFile, CalibrationData, Target, TargetName, TargetOptions } from '../targets/target.js';
-import { BundleDir } from './bundle-dir.js';
+import { BundleDir, sha256FileSync } from './bundle-dir.js';
 import { SPHEREFACE2_MEAN, SPHEREFACE2_STD, type ModelContract } from './contract.js';
 import { buildManifest, manifestJson, MANIFEST_FILE, type Manifest } from './manifest.js';
 import { DEFAULT_PRECISIONS, type Precision } from './precision.js';
@@ -199,7 +198,5 @@ function calibrationFromReferences(options: ExportOptions, log: Logger): Calibra
 }
 
 async function sha256(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) h.update(chunk as Buffer);
-  return h.digest('hex');
+  return sha256FileSync(path);
 }

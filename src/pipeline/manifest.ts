@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { PassReport } from '../passes/pass.js';
 import type { BundleFile } from '../targets/target.js';
 import type { ModelContract } from './contract.js';
-import { listFiles, sha256File } from './bundle-dir.js';
+import { listFiles, sha256FileSync } from './bundle-dir.js';
 import { stableStringify } from './stable-json.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 
@@ -65,7 +65,7 @@ export async function buildManifest(dir: string, input: ManifestInput): Promise<
     const f = claimed.get(path) ?? claimedByPrefix(input.bundleFiles, path);
     files.push({
       path,
-      sha256: await sha256File(abs),
+      sha256: sha256FileSync(abs),
       bytes: statSync(abs).size,
       target: f?.target ?? (path.startsWith('parity-report') ? 'report' : 'bundle'),
       precision: f?.precision ?? null,
