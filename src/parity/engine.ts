@@ -43,7 +43,7 @@ export interface ParityInput {
   readonly device?: DeviceChoice;
   /** Overrides of the default thresholds, or a full table. */
   readonly thresholds?: ThresholdOverrides;
-  /** Runtimes to consider instead of the registry (tests, a --runtime filter). */
+  /** Runtimes to consider instead of the registry (tests, a --runtime filter); opt-in entries given here run. */
   readonly runtimes?: readonly RuntimeEntry[];
   /** Rows per run (default 8). */
   readonly batch?: number;
@@ -129,11 +129,13 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
 
   // Runtimes: load and probe each once.
   const entries = input.runtimes ?? RUNTIMES;
+  const explicit = !!input.runtimes;
   const loaded = new Map<string, { rt?: ParityRuntime; info?: RuntimeInfo; reason?: string }>();
   const probeEntry = async (e: RuntimeEntry) => {
     let st = loaded.get(e.id);
     if (st) return st;
     if (device !== 'all' && e.device !== device) st = { reason: `not selected (--device ${device})` };
+    else if (e.optIn && !explicit) st = { reason: `opt-in (${e.optIn}): select it with --runtime ${e.id}` };
     else {
       try {
         const rt = await e.load();

@@ -83,9 +83,32 @@ describe('runParity on sfnet10', () => {
     expect(checkSchema(JSON.parse(reportJson(report)), reportSchema())).toEqual([]);
   }, 180000);
 
-  it('fails a bundle whose largest conv weight was perturbed by up to 5%, naming the row', async () => {
+  it('with the default table and --device cpu: runs onnxruntime-node/cpu, lists every other onnx runtime as skipped', async () => {
+    const report = await runParity({ bundleDir: bundle.dir, files: bundle.files, contract: bundle.contract, references: limitReferences(refs, 4), device: 'cpu' });
+    expect(report.results.map((r) => r.runtime)).toEqual(['onnxruntime-node/cpu']);
+    const skipped = Object.fromEntries(report.skipped.map((s) => [s.runtime, s.reason]));
+    expect(skipped['onnxruntime-node/webgpu']).toBe('not selected (--device cpu)');
+    expect(skipped['onnxruntime-node/cuda']).toBe('not selected (--device cpu)');
+    expect(skipped['onnxruntime-web/wasm']).toMatch(/^opt-in \(.*\): select it with --runtime onnxruntime-web\/wasm$/);
+    expect(Object.keys(skipped).sort()).toEqual(RUNTIMES.filter((r) => r.target === 'onnx' && r.id !== 'onnxruntime-node/cpu').map((r) => r.id).sort());
+  }, 60000);
+
+  it('onnxruntime-web/wasm runs the bundle in headless Chromium (opt-in)', async () => {
+    // Chromium start and 14 MB of wasm take ~17 s here; 4 rows keep the run short.
+    const report = await runParity({ bundleDir: bundle.dir, files: bundle.files, contract: bundle.contract, references: limitReferences(refs, 4), runtimes: byId('onnxruntime-web/wasm') });
+    if (report.skipped.length) throw new Error(`skipped: ${report.skipped[0]!.reason}`);
+    const r = report.results[0]!;
+    expect(r.status).toBe('pass');
+    // wasm float32 kernels against PyTorch: the same float32 tolerance as onnxruntime-node.
+    expect(1 - r.metrics!.rows.cosine.min).toBeLessThan(1e-10);
+    expect(r.metrics!.rows.maxAbsDiff).toBeLessThan(1e-5);
+    expect(report.environment.runtimes[0]).toMatchObject({ id: 'onnxruntime-web/wasm', engine: 'onnxruntime-web', backend: 'wasm' });
+  }, 120000);
+
+  it('fails a bundle whose first conv weight was perturbed by up to 5%, naming the row', async () => {
     const m = loadOnnx(join(bundle.dir, 'onnx/model.fp32.onnx'));
-    const w = m.graph.initializers().filter((v) => v.const!.dims.length === 4).sort((a, b) => b.const!.size - a.const!.size)[0]!;
+    // The first conv's weight: every path to the embedding goes through it.
+    const w = m.graph.nodes.find((n) => n.op === 'Conv')!.inputs[1]!;
     const data = w.const!.float32();
     for (let k = 0; k < data.length; k++) data[k] = data[k]! * (1 + 0.05 * Math.sin(k));
     w.const = TensorData.float32(w.const!.dims, data);

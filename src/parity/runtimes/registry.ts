@@ -15,6 +15,11 @@ export interface RuntimeEntry {
   readonly target: TargetName;
   readonly device: 'cpu' | 'gpu';
   readonly load: () => Promise<ParityRuntime>;
+  /**
+   * Set for a runtime that runs only when asked for by id (`--runtime ID`): the
+   * reason it is not on by default. The report lists it as skipped with this reason.
+   */
+  readonly optIn?: string;
 }
 
 export const RUNTIMES: readonly RuntimeEntry[] = [
@@ -23,8 +28,9 @@ export const RUNTIMES: readonly RuntimeEntry[] = [
   { id: 'onnxruntime-node/webgpu', target: 'onnx', device: 'gpu', load: async () => (await import('./ort-node.js')).ortNodeWebgpu },
   { id: 'onnxruntime-node/cuda', target: 'onnx', device: 'gpu', load: async () => (await import('./ort-node.js')).ortNodeCuda },
   // onnx target in headless Chromium: onnxruntime-web (src/parity/runtimes/ort-web.ts)
-  { id: 'onnxruntime-web/wasm', target: 'onnx', device: 'cpu', load: async () => (await import('./ort-web.js')).ortWebWasm },
-  { id: 'onnxruntime-web/webgpu', target: 'onnx', device: 'gpu', load: async () => (await import('./ort-web.js')).ortWebWebgpu },
+  // (opt-in: Chromium start + 14 MB of wasm cost ~17 s, and wasm runs ~0.25 s/row on a 2-core machine)
+  { id: 'onnxruntime-web/wasm', target: 'onnx', device: 'cpu', load: async () => (await import('./ort-web.js')).ortWebWasm, optIn: 'slow: headless Chromium + onnxruntime-web wasm' },
+  { id: 'onnxruntime-web/webgpu', target: 'onnx', device: 'gpu', load: async () => (await import('./ort-web.js')).ortWebWebgpu, optIn: 'slow: headless Chromium + onnxruntime-web webgpu' },
   // tfjs target: add lines here (tfjs in Node cpu/wasm, headless Chromium webgpu/webgl)
   { id: 'tfjs-node/cpu', target: 'tfjs', device: 'cpu', load: async () => (await import('./tfjs-node.js')).tfjsNodeCpu },
   { id: 'tfjs-node/wasm', target: 'tfjs', device: 'cpu', load: async () => (await import('./tfjs-node.js')).tfjsNodeWasm },
