@@ -18,3 +18,4 @@ export { inferShapes } from './ir/shape-infer.js';
 export { Sf2Error, ExitCode, UsageError, InputError, UnsupportedError, ParityError, VerifyError } from './errors.js';
 export { TOOL_VERSION } from './version.js';
 export { optimize, PASSES, runPasses, type Pass, type PassReport, type PassOptions, type PassContext } from './passes/index.js';
+export { runParity, parityForBundle, loadReferences, verifyBundle, signBundle, readNpy, readNpz, writeNpy, writeNpz, DEFAULT_THRESHOLDS, type ParityReport, type ReferenceSet } from './parity/index.js';
