@@ -241,8 +241,8 @@ const fold: Rule = (n, cx) => {
 
 /** The rule table: tried in order, the first that applies wins for this sweep. */
 const RULES: readonly Rule[] = [
+  identity, //        Identity(x) -> x (also of an initializer: no copy of its data)
   fold, //            const op(const...) -> initializer; Constant -> initializer; static Shape dims
-  identity, //        Identity(x) -> x
   dropout, //         Dropout(x) -> x (inference)
   flattenNoop, //     Flatten(x[N,D]) -> x
   reshapeNoop, //     Reshape(x, same shape) -> x

@@ -263,16 +263,33 @@ function foldBnIntoGemmInput(g: Graph, bn: Node, gemm: Node, p: BnParams, opset:
     }
   }
   if (typeof bias === 'string') return fail(bias);
-  const wv = readF64(w);
-  const scaled = Float64Array.from(wv);
-  // op(B)[j, n] lives at B[j*nOut + n] (transB = 0) or B[n*k + j] (transB = 1).
+  // op(B)[j, n] lives at B[j*nOut + n] (transB = 0) or B[n*k + j] (transB = 1); both loops
+  // walk B in memory order, read each weight once for the shift, then scale it in place.
+  const scaled = readF64(w);
+  const sj = new Float64Array(k), tj = new Float64Array(k);
   for (let j = 0; j < k; j++) {
-    const ch = Math.floor(j / hw);
-    const s = p.s[ch]!, t = p.t[ch]!;
+    sj[j] = p.s[Math.floor(j / hw)]!;
+    tj[j] = p.t[Math.floor(j / hw)]!;
+  }
+  if (transB) {
     for (let n = 0; n < nOut; n++) {
-      const at = transB ? n * k + j : j * nOut + n;
-      scaled[at]! *= s;
-      bias[n]! += alpha * t * wv[at]!;
+      const row = n * k;
+      let acc = 0;
+      for (let j = 0; j < k; j++) {
+        const wj = scaled[row + j]!;
+        acc += tj[j]! * wj;
+        scaled[row + j] = wj * sj[j]!;
+      }
+      bias[n]! += alpha * acc;
+    }
+  } else {
+    for (let j = 0; j < k; j++) {
+      const row = j * nOut, s = sj[j]!, t = tj[j]!;
+      for (let n = 0; n < nOut; n++) {
+        const wj = scaled[row + n]!;
+        bias[n]! += alpha * t * wj;
+        scaled[row + n] = wj * s;
+      }
     }
   }
   gemm.setInput(1, newConst(g, gemm.inputs[1], `${gemm.name}.weight`, w.dtype, w.dims, scaled));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Logger } from '../../src/cli/log.js';
+import { createLogger, type Logger } from '../../src/cli/log.js';
 import { ExitCode, UnsupportedError } from '../../src/errors.js';
 import type { Model } from '../../src/ir/model.js';
 import { optimize, PASSES } from '../../src/passes/index.js';
@@ -9,7 +9,7 @@ import { headModel, input, newModel } from './graphs.js';
 
 function recordingLog(): Logger & { warnings: string[] } {
   const warnings: string[] = [];
-  return { verbose: false, info: () => {}, debug: () => {}, warn: (m) => warnings.push(m), step: () => () => {}, warnings };
+  return { ...createLogger({ quiet: true }), warn: (m: string) => void warnings.push(m), warnings };
 }
 
 const report = (pass: string, changed: boolean, counts: Record<string, number> = {}): PassReport => ({ pass, changed, counts, skipped: [] });
