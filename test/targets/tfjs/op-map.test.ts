@@ -3,6 +3,8 @@
  * to numbers (every entry converts a small model that matches onnxruntime on
  * the tfjs cpu and wasm backends).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { hasShapeRule } from '../../../src/ir/shape-infer.js';
 import { encodeOnnx } from '../../../src/onnx/export.js';
@@ -35,6 +37,13 @@ describe('OP_MAP schema', () => {
       // Shapes are needed for layouts: every mapped op must have a shape rule in the IR.
       expect(hasShapeRule(onnxOp), `${onnxOp} has no shape-inference rule`).toBe(true);
     }
+  });
+
+  test('docs/targets.md lists every entry', () => {
+    const doc = readFileSync(join(import.meta.dirname, '../../../docs/targets.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## TensorFlow.js'));
+    const listed = new Set([...section.matchAll(/^\| ([A-Z][A-Za-z0-9]*) \|/gm)].map((m) => m[1]));
+    expect(Object.keys(OP_MAP).filter((op) => !listed.has(op))).toEqual([]);
   });
 
   test('every entry is exercised by an op case', () => {
