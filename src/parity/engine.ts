@@ -77,16 +77,24 @@ export function summarizeReference(ref: ReferenceSet, refPairScores: readonly nu
   };
 }
 
-/** Run `x` ([n, ...] rows) through a session in batches, concatenating the [n, D] outputs. */
-async function runBatches(session: { run(x: Float32Array, n: number): Promise<Float32Array> }, x: Float32Array, n: number, d: number, batch: number, onBatch: (rows: number) => void): Promise<Float32Array> {
+/**
+ * Run `x` ([n, ...] rows) through a session in batches, concatenating the
+ * [n, D] outputs. With a fixed batch size (a model whose batch dimension is a
+ * number) every run gets exactly that many rows: the last batch is padded with
+ * zero rows, whose outputs are dropped.
+ */
+async function runBatches(session: { run(x: Float32Array, n: number): Promise<Float32Array> }, x: Float32Array, n: number, d: number, batch: number, fixed: boolean, onBatch: (rows: number) => void): Promise<Float32Array> {
   const per = x.length / n;
   const out = new Float32Array(n * d);
   for (let s = 0; s < n; s += batch) {
     const k = Math.min(batch, n - s);
+    const m = fixed ? batch : k;
     // A copy, so no runtime ever sees (or keeps) a view into the reference inputs.
-    const y = await session.run(x.slice(s * per, (s + k) * per), k);
-    if (y.length !== k * d) throw new Error(`returned ${y.length} values for ${k} rows, expected ${k * d}`);
-    out.set(y, s * d);
+    const xb = new Float32Array(m * per);
+    xb.set(x.subarray(s * per, (s + k) * per));
+    const y = await session.run(xb, m);
+    if (y.length !== m * d) throw new Error(`returned ${y.length} values for ${m} rows, expected ${m * d}`);
+    out.set(y.subarray(0, k * d), s * d);
     onBatch(k);
   }
   return out;
@@ -97,7 +105,9 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
   const ref = input.references;
   const [n] = ref.dims;
   const d = ref.dim;
-  const batch = input.batch ?? DEFAULT_BATCH;
+  // A model with a fixed batch dimension runs exactly that many rows at a time.
+  const fixedBatch = typeof input.contract.input.shape[0] === 'number' ? (input.contract.input.shape[0] as number) : undefined;
+  const batch = fixedBatch ?? input.batch ?? DEFAULT_BATCH;
   const device = input.device ?? 'all';
   const table = resolveThresholds(input.thresholds);
   const wanted = new Set(input.precisions ?? PRECISIONS);
@@ -181,8 +191,8 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
       try {
         session = await st.rt.open(input.bundleDir, file, input.contract);
         const tick = (k: number) => bar.tick(k);
-        const out = await runBatches(session, ref.inputs, n, d, batch, tick);
-        const outFlip = flipped ? await runBatches(session, flipped, n, d, batch, tick) : null;
+        const out = await runBatches(session, ref.inputs, n, d, batch, !!fixedBatch, tick);
+        const outFlip = flipped ? await runBatches(session, flipped, n, d, batch, !!fixedBatch, tick) : null;
         const rows = rowMetrics(out, ref.embeddings, n, d);
         const metrics: ParityMetrics = {
           rows: rows.metrics,

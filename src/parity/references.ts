@@ -256,6 +256,8 @@ export function cutAtEmbedding(model: Model, embedding?: string): { model: Model
 export interface EmbeddingRunner {
   readonly embedding: string;
   readonly inputName: string;
+  /** The model's batch size when its batch dimension is a number (runs must use exactly that many rows). */
+  readonly fixedBatch?: number;
   /** [n, C, H, W] -> [n, D] from the cut original model, optimizations off. */
   run(x: Float32Array, dims: readonly [number, number, number, number]): Promise<Float32Array>;
   close(): Promise<void>;
@@ -268,6 +270,8 @@ export async function openOriginal(path: string, embedding?: string): Promise<Em
   const inputs = cut.model.graph.realInputs();
   if (inputs.length !== 1) throw new InputError('model-inputs', `${path}: the embedding needs ${inputs.length} inputs (${inputs.map((v) => v.name).join(', ')}), not one image`, 'pass --embedding NAME');
   const inputName = inputs[0]!.name;
+  const b0 = inputs[0]!.shape?.[0];
+  const fixedBatch = typeof b0 === 'number' && b0 > 0 ? b0 : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'sf2-ref-'));
   let session: import('onnxruntime-node').InferenceSession;
   try {
@@ -281,6 +285,7 @@ export async function openOriginal(path: string, embedding?: string): Promise<Em
   return {
     embedding: cut.embedding,
     inputName,
+    ...(fixedBatch ? { fixedBatch } : {}),
     async run(x, dims) {
       const r = await session.run({ [inputName]: new o.Tensor('float32', x, [...dims]) });
       const t = r[cut.embedding] ?? Object.values(r)[0]!;
@@ -293,16 +298,21 @@ export async function openOriginal(path: string, embedding?: string): Promise<Em
   };
 }
 
-/** Run the original in batches of `batch` rows. */
+/** Run the original in batches of `batch` rows (exactly its fixed batch size, zero-padded, when it has one). */
 async function originalEmbeddings(r: EmbeddingRunner, x: Float32Array, dims: readonly [number, number, number, number], batch = 16): Promise<Float32Array> {
   const [n, c, h, w] = dims;
   const per = c * h * w;
+  const b = r.fixedBatch ?? batch;
   const parts: Float32Array[] = [];
-  for (let s = 0; s < n; s += batch) {
-    const k = Math.min(batch, n - s);
-    parts.push(await r.run(x.subarray(s * per, (s + k) * per), [k, c, h, w]));
+  for (let s = 0; s < n; s += b) {
+    const k = Math.min(b, n - s);
+    const m = r.fixedBatch ? b : k;
+    const xb = new Float32Array(m * per);
+    xb.set(x.subarray(s * per, (s + k) * per));
+    const y = await r.run(xb, [m, c, h, w]);
+    parts.push(y.subarray(0, (y.length / m) * k));
   }
-  const d = parts[0]!.length / Math.min(batch, n);
+  const d = parts[0]!.length / Math.min(b, n);
   const out = new Float32Array(n * d);
   let o = 0;
   for (const p of parts) { out.set(p, o); o += p.length; }
