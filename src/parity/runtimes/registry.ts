@@ -34,8 +34,9 @@ export const RUNTIMES: readonly RuntimeEntry[] = [
   // tfjs target: add lines here (tfjs in Node cpu/wasm, headless Chromium webgpu/webgl)
   { id: 'tfjs-node/cpu', target: 'tfjs', device: 'cpu', load: async () => (await import('./tfjs-node.js')).tfjsNodeCpu },
   { id: 'tfjs-node/wasm', target: 'tfjs', device: 'cpu', load: async () => (await import('./tfjs-node.js')).tfjsNodeWasm },
-  { id: 'tfjs-chromium/webgl', target: 'tfjs', device: 'gpu', load: async () => (await import('./tfjs-browser.js')).tfjsChromiumWebgl },
-  { id: 'tfjs-chromium/webgpu', target: 'tfjs', device: 'gpu', load: async () => (await import('./tfjs-browser.js')).tfjsChromiumWebgpu },
+  // (opt-in: each bundle starts Chromium and compiles every shader: ~30 s webgl, ~60 s webgpu on SwiftShader)
+  { id: 'tfjs-chromium/webgl', target: 'tfjs', device: 'gpu', load: async () => (await import('./tfjs-browser.js')).tfjsChromiumWebgl, optIn: 'slow: headless Chromium + tfjs webgl shader compilation' },
+  { id: 'tfjs-chromium/webgpu', target: 'tfjs', device: 'gpu', load: async () => (await import('./tfjs-browser.js')).tfjsChromiumWebgpu, optIn: 'slow: headless Chromium + tfjs webgpu pipeline compilation' },
   // webgpu target: add lines here (Dawn in Node, headless Chromium)
   { id: 'dawn-node/webgpu', target: 'webgpu', device: 'gpu', load: async () => (await import('./webgpu-dawn.js')).dawnNodeWebgpu },
   { id: 'chromium/webgpu', target: 'webgpu', device: 'gpu', load: async () => (await import('./webgpu-chromium.js')).chromiumWebgpu },
