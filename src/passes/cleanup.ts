@@ -27,7 +27,9 @@
  *    must not blow up the file;
  *  - Shape(x) folds only for the static dims of x: Shape(x) with a symbolic
  *    batch is not constant, but Shape(x) -> Gather(1..3) or Slice(1:4) of static
- *    dims is.
+ *    dims is. When the image input has a fixed batch, dim 0 of a computed tensor
+ *    counts as symbolic too: the shapes pass makes that batch symbolic, and a
+ *    folded 1 would hard-code it.
  * Duplicate initializers are found by dtype+dims, then the first 64 bytes, then
  * TensorData.digest() (sha256), so large weights are hashed only when they could
  * be equal.
@@ -36,6 +38,7 @@ import type { Graph } from '../ir/graph.js';
 import type { Node } from '../ir/node.js';
 import { inferShapes } from '../ir/shape-infer.js';
 import type { Value } from '../ir/value.js';
+import { isConstDerived } from '../analysis/graph-queries.js';
 import { canEvaluate, evaluate, fromTensorData, NotFoldable, sliceRanges, toTensorData, type CTensor } from './const-eval.js';
 import type { Pass, PassReport } from './pass.js';
 import { isOnnxDomain, ReportBuilder } from './util.js';
@@ -55,6 +58,8 @@ interface Cx {
   readonly opset: number;
   /** Nodes removed during the current sweep. */
   readonly removed: Set<Node>;
+  /** The image input has a fixed batch (made symbolic later by the shapes pass). */
+  readonly fixedBatch: boolean;
 }
 
 /** A rule's answer: not applicable (undefined), applied (count key), or left alone with a reason. */
@@ -146,14 +151,18 @@ const reshapeCollapse: Rule = (n) => {
 };
 
 /** Known dims of a Shape node's output (null where symbolic or unknown). */
-function partialShape(v: Value | null): (number | null)[] | undefined {
+function partialShape(v: Value | null, cx: Cx): (number | null)[] | undefined {
   const p = v?.producer;
   if (!p || p.op !== 'Shape' || !isOnnxDomain(p)) return undefined;
-  const s = p.inputs[0]?.shape;
-  if (!s) return undefined;
+  const x = p.inputs[0];
+  const s = x?.shape;
+  if (!x || !s) return undefined;
   const r = s.length;
   const norm = (a: number) => Math.min(Math.max(a < 0 ? a + r : a, 0), r);
-  const dims = s.map((d) => (typeof d === 'number' ? d : null));
+  // With a fixed batch, dim 0 of a computed tensor is the batch the shapes pass will
+  // make symbolic: never bake it into a constant.
+  const batchLike = cx.fixedBatch && !isConstDerived(x);
+  const dims = s.map((d, i) => (typeof d === 'number' && !(i === 0 && batchLike) ? d : null));
   return dims.slice(norm(p.attrInt('start', 0)), norm(p.attrInt('end', r)));
 }
 
@@ -166,12 +175,15 @@ function shapeFold(n: Node, cx: Cx): CTensor | undefined {
   if (n.op === 'Shape' || n.op === 'Size') {
     const s = n.inputs[0]?.shape;
     if (!s) return undefined;
-    if (n.op === 'Size') return s.every((d) => typeof d === 'number') ? int64Const([], [(s as number[]).reduce((a, b) => a * b, 1)]) : undefined;
-    const part = partialShape(n.outputs[0]!);
+    if (n.op === 'Size') {
+      const batchLike = cx.fixedBatch && !isConstDerived(n.inputs[0]!);
+      return !batchLike && s.every((d) => typeof d === 'number') ? int64Const([], [(s as number[]).reduce((a, b) => a * b, 1)]) : undefined;
+    }
+    const part = partialShape(n.outputs[0]!, cx);
     return part && part.every((d) => d !== null) ? int64Const([part.length], part as number[]) : undefined;
   }
   if (n.op === 'Gather' || n.op === 'Slice') {
-    const part = partialShape(n.inputs[0] ?? null);
+    const part = partialShape(n.inputs[0] ?? null, cx);
     if (!part) return undefined;
     let picked: (number | null)[];
     if (n.op === 'Gather') {
@@ -295,7 +307,9 @@ export const cleanup: Pass = {
   run(model): PassReport {
     const g = model.graph;
     const rb = new ReportBuilder('cleanup', COUNTS);
-    const cx: Cx = { g, opset: model.opset('') ?? 17, removed: new Set() };
+    const real = g.realInputs();
+    const fixedBatch = real.length === 1 && typeof real[0]!.shape?.[0] === 'number';
+    const cx: Cx = { g, opset: model.opset('') ?? 17, removed: new Set(), fixedBatch };
     inferShapes(g);
     let changed = false;
     let skips = new Map<string, string>();

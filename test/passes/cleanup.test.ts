@@ -11,6 +11,7 @@ import { TensorData } from '../../src/ir/tensor.js';
 import type { Value } from '../../src/ir/value.js';
 import { encodeOnnx } from '../../src/onnx/export.js';
 import { cleanup } from '../../src/passes/cleanup.js';
+import { shapes } from '../../src/passes/shapes.js';
 import { evaluate, fromTensorData } from '../../src/passes/const-eval.js';
 import type { PassReport } from '../../src/passes/pass.js';
 import { maxAbsDiff, rng, runOrtTensors, seededFloats } from '../helpers/ort.js';
@@ -104,6 +105,24 @@ describe('cleanup', () => {
     const again = clean(m);
     expect(again.changed).toBe(false);
     expect(encodeOnnx(m)).toEqual(bytes);
+  });
+
+  it('with a fixed batch, never folds dim 0 of a computed tensor (shapes makes it symbolic later)', async () => {
+    const { m, g } = newModel(13);
+    const x = input(g, 'x', [1, 4, 2, 2]);
+    const relu = node(g, 'Relu', [x], 'relu');
+    const shp = node(g, 'Shape', [relu], 'shape');
+    const n0 = node(g, 'Unsqueeze', [node(g, 'Gather', [shp, i64(g, 'i0', [0], [])], 'g0'), i64(g, 'a0', [0])], 'u0');
+    const c1 = node(g, 'Unsqueeze', [node(g, 'Gather', [shp, i64(g, 'i1', [1], [])], 'g1'), i64(g, 'a1', [0])], 'u1');
+    const tgt = node(g, 'Concat', [n0, c1, i64(g, 'm1', [-1])], 'cat', { axis: attr.int(0) });
+    g.outputs = [node(g, 'Reshape', [relu, tgt], 'reshape')];
+    const r = clean(m);
+    expect(r.counts).toMatchObject({ shapeFolded: 1, folded: 1 }); // Gather(.., 1) and its Unsqueeze
+    expect(g.nodes.map((n) => n.name)).toEqual(['relu', 'shape', 'g0', 'u0', 'cat', 'reshape']);
+    // the shapes pass can now make the batch symbolic and the graph runs on any N
+    shapes.run(m, {}, ctx);
+    const out = await runOrtTensors(m, { x: { data: seededFloats(48, 1), dims: [3, 4, 2, 2] } });
+    expect(out.reshape_out!.dims).toEqual([3, 4, 4]);
   });
 
   it('leaves places whose preconditions fail, with the reasons, and changes nothing', () => {
