@@ -20,7 +20,7 @@ import { inputDims } from '../input-dims.js';
 import type { AdapterInfo, ParityRuntime, Probe, RuntimeInfo, RuntimeSession } from '../runtime.js';
 
 interface PageApi {
-  init(): Promise<{ backend: string; version: string; renderer?: string; vendor?: string; float32?: boolean }>;
+  init(): Promise<{ backend: string; version: string; registered: string[]; renderer?: string; vendor?: string; float32?: boolean }>;
   load(url: string): Promise<{ inputKey: string; nhwc: boolean; embeddingDim?: number }>;
   run(data: Float32Array, dims: number[]): Promise<Float32Array>;
   release(): void;
@@ -75,7 +75,7 @@ function tfjsBrowserRuntime(backend: 'webgl' | 'webgpu'): ParityRuntime {
         try {
           page = await openPage(backend);
           let adapter: AdapterInfo | undefined;
-          const notes = [`headless Chromium ${page.h.chromiumVersion}`];
+          const notes = [`headless Chromium ${page.h.chromiumVersion}`, `tfjs backends registered on the page: ${page.init.registered.join(', ')}`];
           if (backend === 'webgpu') {
             const a = await page.h.adapterInfo();
             if (!a.adapter) return { available: false, reason: `Chromium has no WebGPU adapter: ${a.error}` };

@@ -38,7 +38,8 @@ window.sf2tfjs = {
     ${backend === 'wasm' ? `tf.wasm.setWasmPaths('${scriptMount('wasm')}');` : ''}
     if (!(await tf.setBackend('${backend}'))) throw new Error('tfjs backend ${backend} does not start');
     await tf.ready();
-    const info = { backend: tf.getBackend(), version: tf.version_core };
+    // Only this backend's script is on the page, so nothing can fall back to another one.
+    const info = { backend: tf.getBackend(), version: tf.version_core, registered: Object.keys(tf.engine().registryFactory) };
     if ('${backend}' === 'webgl') {
       const gl = document.createElement('canvas').getContext('webgl2');
       const ext = gl && gl.getExtension('WEBGL_debug_renderer_info');
@@ -56,6 +57,7 @@ window.sf2tfjs = {
     return { inputKey, nhwc, embeddingDim: meta.embeddingDim };
   },
   async run(data, dims) {
+    if (tf.getBackend() !== '${backend}') throw new Error('tfjs is on ' + tf.getBackend() + ', not ${backend}');
     const y = tf.tidy(() => {
       const x = tf.tensor4d(data, dims);
       return model.execute({ [inputKey]: nhwc ? tf.transpose(x, [0, 2, 3, 1]) : x });
