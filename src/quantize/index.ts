@@ -24,7 +24,7 @@ import { buildQdq, buildWeightOnly, qdqTensors, qdqUnits, weightUnits, type Int8
 import { calibrate, DEFAULT_PERCENTILE, type CalibrationMethod } from './calibrate.js';
 import { checkEmbeddings, FP16_THRESHOLDS, INT8_THRESHOLDS, type EmbeddingCheck, type Pairs, type Thresholds } from './metric.js';
 import { loadOrt, runEmbeddings, type Batches } from './ort-run.js';
-import { decideMixedPrecision, type SensitivityMode } from './sensitivity.js';
+import { decideMixedPrecision, type MixedPrecision, type SensitivityMode } from './sensitivity.js';
 import { UsageError } from '../errors.js';
 
 export { quantizeWeightPerChannel, dequantizePerChannel, toFloat16, fromFloat16, activationParams, SCALE_FLOOR } from './schemes.js';
@@ -33,7 +33,7 @@ export type { Int8Scheme } from './int8.js';
 export type { CalibrationMethod } from './calibrate.js';
 
 /** The default int8 flavour of the ONNX bundle (measured: docs/quantization.md). */
-export const DEFAULT_INT8_SCHEME: Int8Scheme = 'qdq';
+export const DEFAULT_INT8_SCHEME: Int8Scheme = 'weight-only';
 export const DEFAULT_CALIBRATION_METHOD: CalibrationMethod = 'percentile';
 
 export interface MeasureInputs {
@@ -97,8 +97,10 @@ export interface QuantizeDetails {
     readonly mode: SensitivityMode;
     readonly measured: boolean;
     readonly evaluations: number;
-    /** Per-layer measurements, worst first (at most 20). */
-    readonly worst: readonly { node: string; op: string; minCosine: number; meanCosine: number; flips: number | null }[];
+    /** Rows of the per-layer scan (the inputs the fully quantized model hurts most). */
+    readonly scanRows: number;
+    /** Per-layer measurements on the scan rows, worst first (at most 20). */
+    readonly worst: readonly { node: string; op: string; minCosine: number; meanCosine: number }[];
   };
   readonly pass: boolean;
   /** Why the thresholds do not hold, when they do not. */
@@ -169,6 +171,28 @@ async function context(model: Model, inputs: MeasureInputs, thresholds: Threshol
   };
 }
 
+/** Measure a model on all rows (with pairs) or on a subset of rows (cosines only). */
+function measurer(ctx: Context, thresholds: Thresholds, encode: boolean) {
+  const rowSize = ctx.batches.data.length / ctx.batches.dims[0]!;
+  return async (m: Model, rows?: readonly number[]): Promise<EmbeddingCheck> => {
+    const input = encode ? encodeOnnx(m) : m;
+    if (!rows) return checkEmbeddings(ctx.reference, await runEmbeddings(input, ctx.batches, ctx.output), ctx.dim, thresholds, ctx.pairs);
+    const data = new Float32Array(rows.length * rowSize);
+    const ref = new Float32Array(rows.length * ctx.dim);
+    rows.forEach((r, i) => {
+      data.set(ctx.batches.data.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
+      ref.set(ctx.reference.subarray(r * ctx.dim, (r + 1) * ctx.dim), i * ctx.dim);
+    });
+    const e = await runEmbeddings(input, { data, dims: [rows.length, ...ctx.batches.dims.slice(1)] }, ctx.output);
+    return checkEmbeddings(ref, e, ctx.dim, thresholds);
+  };
+}
+
+function keptWhy(kind: string, mp: MixedPrecision, thresholds: Thresholds): Map<string, string> {
+  const total = mp.layers?.length ?? 0;
+  return new Map(mp.kept.map((k, i) => [k.node, `sensitivity: ${kind} alone gives min cosine ${k.minCosine.toFixed(6)} on the ${mp.scanRows} most affected inputs (rank ${i + 1} of ${total}); the ${mp.kept.length} worst stay float32 so that the embedding holds min cosine >= ${thresholds.minCosine} with at most ${thresholds.maxFlips} flips (measured: ${mp.final.minCosine.toFixed(6)}, ${mp.final.flips ?? 'no pairs,'} flips)`]));
+}
+
 function failureText(c: EmbeddingCheck, t: Thresholds, keptAll: boolean): string | undefined {
   if (c.pass) return undefined;
   const parts: string[] = [];
@@ -184,9 +208,9 @@ export async function quantizeFloat16(model: Model, inputs: MeasureInputs, optio
   const islands = options.islands ?? 'none';
   const ctx = await context(model, inputs, thresholds);
   const units = float16Units(model).map((n) => ({ node: n.name, op: n.op }));
-  const measure = async (m: Model) => checkEmbeddings(ctx.reference, await runEmbeddings(m, ctx.batches, ctx.output), ctx.dim, thresholds, ctx.pairs);
-  const mp = await decideMixedPrecision(units, (keep) => measure(convertToFloat16(model, { keep, emulate: true }).model), mode, (m) => log.debug(m));
-  const why = new Map(mp.kept.map((k) => [k.node, `sensitivity: float16 alone gives min cosine ${k.minCosine.toFixed(6)}; kept so that the embedding reaches ${thresholds.minCosine} (min cosine after: ${k.minCosineAfter.toFixed(6)})`]));
+  const measure = measurer(ctx, thresholds, false);
+  const mp = await decideMixedPrecision(units, (keep, rows) => measure(convertToFloat16(model, { keep, emulate: true }).model, rows), mode, (m) => log.debug(m));
+  const why = keptWhy('float16', mp, thresholds);
   const { model: out, report } = convertToFloat16(model, { keep: mp.keep, keepReason: (n) => why.get(n) ?? 'sensitivity', islands });
   const real = await measure(out);
   const pass = real.pass && mp.final.pass;
@@ -223,7 +247,7 @@ export async function quantizeInt8(model: Model, inputs: MeasureInputs, options:
   const scheme = options.scheme ?? DEFAULT_INT8_SCHEME;
   const method = options.method ?? DEFAULT_CALIBRATION_METHOD;
   const ctx = await context(model, inputs, thresholds);
-  const measure = async (m: Model) => checkEmbeddings(ctx.reference, await runEmbeddings(encodeOnnx(m), ctx.batches, ctx.output), ctx.dim, thresholds, ctx.pairs);
+  const measure = measurer(ctx, thresholds, true);
 
   let build: (keep: ReadonlySet<string>) => { model: Model; report: Record<string, unknown> };
   let units: { node: string; op: string }[];
@@ -246,10 +270,10 @@ export async function quantizeInt8(model: Model, inputs: MeasureInputs, options:
       clipped: [...ranges].filter(([, r]) => r.lo > r.min || r.hi < r.max).length,
     };
   }
-  const mp = await decideMixedPrecision(units, (keep) => measure(build(keep).model), mode, (m) => log.debug(m));
+  const mp = await decideMixedPrecision(units, (keep, rows) => measure(build(keep).model, rows), mode, (m) => log.debug(m));
   const { model: out, report } = build(mp.keep);
   const result = mp.final;
-  const keptWhy = new Map(mp.kept.map((k) => [k.node, k]));
+  const why = keptWhy('int8', mp, thresholds);
   return {
     model: out,
     details: {
@@ -265,10 +289,7 @@ export async function quantizeInt8(model: Model, inputs: MeasureInputs, options:
       allQuantized: summary(mp.initial),
       result: summary(result),
       ...(calibration ? { calibration } : {}),
-      higherPrecision: [...mp.keep].map((n) => {
-        const k = keptWhy.get(n)!;
-        return { node: n, op: k.op, precision: 'fp32' as const, why: `sensitivity: int8 alone gives min cosine ${k.minCosine.toFixed(6)}${k.flips ? ` and ${k.flips} flips` : ''}; kept so that the embedding reaches ${thresholds.minCosine} with no flips (after: ${k.minCosineAfter.toFixed(6)})` };
-      }),
+      higherPrecision: mp.kept.map((k) => ({ node: k.node, op: k.op, precision: 'fp32' as const, why: why.get(k.node)! })),
       sensitivity: sensitivityInfo(mode, mp),
       build: report,
       pass: result.pass,
@@ -277,11 +298,12 @@ export async function quantizeInt8(model: Model, inputs: MeasureInputs, options:
   };
 }
 
-function sensitivityInfo(mode: SensitivityMode, mp: Awaited<ReturnType<typeof decideMixedPrecision>>): QuantizeDetails['sensitivity'] {
+function sensitivityInfo(mode: SensitivityMode, mp: MixedPrecision): QuantizeDetails['sensitivity'] {
   return {
     mode,
     measured: mp.layers !== null,
     evaluations: mp.evaluations,
-    worst: (mp.layers ?? []).slice(0, 20).map((l) => ({ node: l.node, op: l.op, minCosine: l.minCosine, meanCosine: l.meanCosine, flips: l.flips })),
+    scanRows: mp.scanRows,
+    worst: (mp.layers ?? []).slice(0, 20).map((l) => ({ node: l.node, op: l.op, minCosine: l.minCosine, meanCosine: l.meanCosine })),
   };
 }

@@ -48,6 +48,8 @@ export interface EmbeddingCheck {
   readonly thresholdAtFar: number | null;
   readonly pairs: number;
   readonly pass: boolean;
+  /** Per-row cosines (not serialized into reports). */
+  readonly cosines: Float64Array;
 }
 
 export function rowCosines(ref: Float32Array, q: Float32Array, dim: number): Float64Array {
@@ -149,5 +151,5 @@ export function checkEmbeddings(ref: Float32Array, q: Float32Array, dim: number,
     flips = decisionFlips(rs, pairScores(q, dim, pairs), [threshold, atFar]);
   }
   const pass = min >= thresholds.minCosine && (flips === null || flips <= thresholds.maxFlips);
-  return { minCosine: min, meanCosine: cos.length ? sum / cos.length : 1, worstRow: worst, flips, threshold, thresholdAtFar: atFar, pairs: pairs?.issame.length ?? 0, pass };
+  return { minCosine: min, meanCosine: cos.length ? sum / cos.length : 1, worstRow: worst, flips, threshold, thresholdAtFar: atFar, pairs: pairs?.issame.length ?? 0, pass, cosines: cos };
 }

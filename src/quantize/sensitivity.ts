@@ -1,17 +1,25 @@
 /**
  * Mixed precision decided by the embedding metric (metric.ts), measured.
  *
- *   1. Quantize every unit; measure. If the thresholds hold (and the mode is
- *      'auto'), done: nothing stays in higher precision.
+ *   1. Quantize every unit; measure on all rows. If the thresholds hold (and
+ *      the mode is 'auto'), done: nothing stays in higher precision.
  *   2. Sensitivity of each unit u: quantize u ALONE (every other unit in
- *      higher precision) and measure the embedding: min cosine, mean cosine,
- *      flips. Rank worst first (lowest min cosine, then lowest mean).
- *   3. Keep the worst-ranked units in higher precision one by one, measuring
- *      the whole model after each, until the thresholds hold.
+ *      higher precision) and measure the embedding on the scan rows (the
+ *      SCAN_ROWS rows with the lowest cosine in step 1: the inputs quantization
+ *      hurts most; all rows when there are few): min cosine, mean cosine.
+ *      Rank worst first (lowest min cosine, then lowest mean, then name).
+ *   3. Keep the k worst-ranked units in higher precision, with the smallest k
+ *      whose whole model (all rows, pairs) holds the thresholds, found by
+ *      bisection over k (keeping more layers can only bring the model closer
+ *      to float32; the result is checked: k passes, and k - 1 was measured to
+ *      fail unless k = 1).
  * Every number in the report is a measurement of a real model on the runtime;
- * nothing is estimated from weight statistics.
+ * nothing is estimated from weight statistics. Cost: 1 + units (on the scan
+ * rows) + about log2(units) models.
  */
 import type { EmbeddingCheck } from './metric.js';
+
+export const SCAN_ROWS = 8;
 
 export interface Unit {
   readonly node: string;
@@ -21,16 +29,9 @@ export interface Unit {
 export interface LayerSensitivity {
   readonly node: string;
   readonly op: string;
-  /** The embedding with only this unit quantized. */
+  /** The embedding (scan rows) with only this unit quantized. */
   readonly minCosine: number;
   readonly meanCosine: number;
-  readonly flips: number | null;
-}
-
-export interface KeptForAccuracy extends LayerSensitivity {
-  /** Min cosine of the whole model after this unit was also kept. */
-  readonly minCosineAfter: number;
-  readonly flipsAfter: number | null;
 }
 
 export type SensitivityMode = 'auto' | 'always' | 'off';
@@ -43,42 +44,65 @@ export interface MixedPrecision {
   readonly final: EmbeddingCheck;
   /** Per-unit measurements, worst first (null when not measured). */
   readonly layers: readonly LayerSensitivity[] | null;
-  readonly kept: readonly KeptForAccuracy[];
-  /** Models measured (each one onnxruntime session over the inputs). */
+  /** The kept units, worst first. */
+  readonly kept: readonly LayerSensitivity[];
+  /** Rows the per-unit scan measured. */
+  readonly scanRows: number;
+  /** Models measured (each one onnxruntime session). */
   readonly evaluations: number;
 }
 
+/**
+ * `evaluate(keep, rows?)` measures the model with `keep` in higher precision,
+ * on all rows or on the given row indices (then without pairs).
+ */
+export type Evaluate = (keep: ReadonlySet<string>, rows?: readonly number[]) => Promise<EmbeddingCheck>;
+
 export async function decideMixedPrecision(
   units: readonly Unit[],
-  evaluate: (keep: ReadonlySet<string>) => Promise<EmbeddingCheck>,
+  evaluate: Evaluate,
   mode: SensitivityMode,
   onProgress?: (msg: string) => void,
 ): Promise<MixedPrecision> {
   let evaluations = 0;
-  const ev = async (keep: ReadonlySet<string>) => {
+  const ev: Evaluate = async (keep, rows) => {
     evaluations++;
-    return evaluate(keep);
+    return evaluate(keep, rows);
   };
   const initial = await ev(new Set());
   if (mode === 'off' || (mode === 'auto' && initial.pass) || units.length === 0) {
-    return { keep: new Set(), initial, final: initial, layers: null, kept: [], evaluations };
+    return { keep: new Set(), initial, final: initial, layers: null, kept: [], scanRows: 0, evaluations };
   }
+  const n = initial.cosines.length;
+  const rows = n <= SCAN_ROWS ? undefined : [...initial.cosines.keys()].sort((a, b) => initial.cosines[a]! - initial.cosines[b]! || a - b).slice(0, SCAN_ROWS).sort((a, b) => a - b);
   const names = units.map((u) => u.node);
   const layers: LayerSensitivity[] = [];
-  for (const u of units) {
-    const c = await ev(new Set(names.filter((n) => n !== u.node)));
-    layers.push({ node: u.node, op: u.op, minCosine: c.minCosine, meanCosine: c.meanCosine, flips: c.flips });
+  for (const [i, u] of units.entries()) {
+    const c = await ev(new Set(names.filter((x) => x !== u.node)), rows);
+    layers.push({ node: u.node, op: u.op, minCosine: c.minCosine, meanCosine: c.meanCosine });
+    if ((i + 1) % 20 === 0) onProgress?.(`sensitivity: ${i + 1}/${units.length} units measured`);
   }
-  layers.sort((a, b) => a.minCosine - b.minCosine || a.meanCosine - b.meanCosine || (a.node < b.node ? -1 : 1));
-  onProgress?.(`sensitivity: ${layers.length} units measured, worst ${layers[0]?.node} (min cosine ${layers[0]?.minCosine.toFixed(6)})`);
-  const keep = new Set<string>();
-  const kept: KeptForAccuracy[] = [];
-  let final = initial;
-  for (const l of layers) {
-    if (final.pass) break;
-    keep.add(l.node);
-    final = await ev(keep);
-    kept.push({ ...l, minCosineAfter: final.minCosine, flipsAfter: final.flips });
+  layers.sort((a, b) => a.minCosine - b.minCosine || a.meanCosine - b.meanCosine || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+  onProgress?.(`sensitivity: worst ${layers[0]?.node} (min cosine ${layers[0]?.minCosine.toFixed(6)} alone)`);
+
+  const prefix = (k: number) => new Set(layers.slice(0, k).map((l) => l.node));
+  const results = new Map<number, EmbeddingCheck>([[0, initial]]);
+  const at = async (k: number) => {
+    let c = results.get(k);
+    if (!c) {
+      c = await ev(prefix(k));
+      results.set(k, c);
+    }
+    return c;
+  };
+  // Smallest k in [1, U] that passes (bisection); if U itself fails, keep all U and report.
+  let lo = 1, hi = layers.length;
+  if (!(await at(hi)).pass) lo = hi;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((await at(mid)).pass) hi = mid;
+    else lo = mid + 1;
   }
-  return { keep, initial, final, layers, kept, evaluations };
+  const k = lo;
+  return { keep: prefix(k), initial, final: await at(k), layers, kept: layers.slice(0, k), scanRows: rows?.length ?? n, evaluations };
 }

@@ -53,7 +53,7 @@ export interface TargetOptions {
   readonly tfjsInput?: 'nchw' | 'nhwc';
   /** Quantization options (issue: quantization). */
   readonly calibrationMethod?: 'minmax' | 'percentile' | 'entropy';
-  /** int8 flavour of the ONNX bundle (default 'qdq'; docs/quantization.md). */
+  /** int8 flavour of the ONNX bundle (default 'weight-only'; docs/quantization.md). */
   readonly int8Scheme?: 'qdq' | 'weight-only';
   /** Per-layer sensitivity measurements: 'auto' (only when thresholds fail, default), 'always', 'off'. */
   readonly sensitivity?: 'auto' | 'always' | 'off';

@@ -3,7 +3,7 @@
  *   fp32  the optimized graph as it is;
  *   fp16  float16 weights and activations, float32 input and output
  *         (src/quantize/fp16.ts), block list + measured sensitivity;
- *   int8  static QDQ (default) or weight-only int8 (option int8Scheme),
+ *   int8  weight-only int8 (default) or static QDQ (option int8Scheme),
  *         opset raised to 13, calibrated on ctx.calibration, measured
  *         sensitivity (src/quantize/int8.ts).
  * Quantized bundles are made from a clone; what stayed in higher precision and

@@ -62,7 +62,7 @@ describe.skipIf(!arch)('onnx target: fp32, fp16, int8 bundles', () => {
       // float16 halves the weights; int8 quarters them (plus scales, zero points, int32 biases).
       expect(size('fp16') / size('fp32')).toBeLessThan(0.52);
       expect(size('int8') / size('fp32')).toBeLessThan(0.33);
-      expect((results.get('int8')!.details as QuantizeDetails).int8Scheme).toBe('qdq');
+      expect((results.get('int8')!.details as QuantizeDetails).int8Scheme).toBe('weight-only');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
