@@ -28,6 +28,13 @@ interface Meta {
 }
 
 const ctx = { log: createLogger({ quiet: true }) };
+const npzCache = new Map<string, ReturnType<typeof readNpz>>();
+/** The variants share fixtures/variants/sfnet4.npz (compressed): read it once. */
+function npz(rel: string): ReturnType<typeof readNpz> {
+  let z = npzCache.get(rel);
+  if (!z) npzCache.set(rel, (z = readNpz(`${FIXTURES}/${rel}`)));
+  return z;
+}
 const models = [...mainFixtures(), ...variantFixtures()].filter((m) => metaOf(m));
 
 describe.skipIf(models.length === 0)('optimize on every fixture, against the PyTorch embeddings', () => {
@@ -76,8 +83,8 @@ describe.skipIf(models.length === 0)('optimize on every fixture, against the PyT
     expect(reports[4]!.counts.unknown).toBe(0);
 
     // Numbers: all reference images in one batch (a fixed-batch export must now take 32).
-    const ref = readNpz(`${FIXTURES}/${meta.reference.npz}`);
-    const inputs = meta.reference.inputsFrom ? readNpz(`${FIXTURES}/${meta.reference.inputsFrom}`).get('inputs')! : ref.get('inputs')!;
+    const ref = npz(meta.reference.npz);
+    const inputs = meta.reference.inputsFrom ? npz(meta.reference.inputsFrom).get('inputs')! : ref.get('inputs')!;
     const want = ref.get('embeddings')!;
     const got = (await runOrt(m, { input: { data: toFloat32(inputs), dims: inputs.shape } })).embedding!;
     const cos = minRowCosine(got, toFloat32(want), want.shape[1]!);
