@@ -299,6 +299,8 @@ function foldBnIntoGemmInput(g: Graph, bn: Node, gemm: Node, p: BnParams, opset:
     mmBias.add.setInput(mmBias.index, newConst(g, old, `${gemm.name}.bias`, constData(old)!.dtype, [nOut], bias));
   } else {
     const out = gemm.outputs[0]!;
+    // MatMul -> Add(shift): readers of the MatMul move to the Add first, then the Add
+    // reads the MatMul (wiring it before would make the Add read itself).
     const add = g.addNode({ op: 'Add', name: `${bn.name}_shift`, inputs: [], outputs: [`${out.name}_bnfold`] });
     const keepName = out.isGraphOutput;
     out.replaceAllUsesWith(add.outputs[0]!);
