@@ -64,12 +64,12 @@ export interface ChromiumSession {
   close(): Promise<void>;
 }
 
-/** Open the page on a bundle and load webgpu/<precision>. */
-export async function openSf2Page(bundleDir: string, precision: string, args: readonly string[], options: Record<string, unknown> = {}): Promise<ChromiumSession> {
+/** Open the page with `bundleDir` served at /bundle/ and load the model folder `rel` under it (e.g. 'webgpu/fp32'). */
+export async function openSf2Page(bundleDir: string, rel: string, args: readonly string[], options: Record<string, unknown> = {}): Promise<ChromiumSession> {
   const h = await BrowserHarness.open({ mounts: { '/bundle/': bundleDir }, files: { '/sf2-page.html': SF2_PAGE }, page: '/sf2-page.html', args });
   try {
     await h.page.waitForFunction(() => window.sf2ready === true, undefined, { timeout: 60000 });
-    const r = await h.evaluate(({ dir, o }) => window.sf2wg.load(dir, o), { dir: `/bundle/webgpu/${precision}/`, o: options });
+    const r = await h.evaluate(({ dir, o }) => window.sf2wg.load(dir, o), { dir: `/bundle/${rel}/`, o: options });
     return {
       harness: h,
       info: r.info,
@@ -140,7 +140,7 @@ export const chromiumWebgpu: ParityRuntime = {
   async open(bundleDir: string, file: BundleFile, _contract: ModelContract): Promise<RuntimeSession> {
     const p = await probeChromiumWebgpu();
     if (typeof p === 'string') throw new Error(`chromium/webgpu is not available: ${p}`);
-    const s = await openSf2Page(bundleDir, file.precision, p.args);
+    const s = await openSf2Page(bundleDir, `webgpu/${file.precision}`, p.args);
     return {
       run: (input: Float32Array) => s.harness.evaluate((x) => window.sf2wg.embed(x), input),
       close: () => s.close(),

@@ -36,7 +36,9 @@ export function webgpuPackageVersion(): string {
 
 /**
  * The child program. `device(flags)` makes one Dawn device for the process, with
- * shader-f16 when the adapter has it and the adapter's largest buffer limits.
+ * shader-f16 when the adapter has it and the adapter's largest buffer limits. The
+ * GPU instance must stay referenced as long as the device lives (a collected
+ * instance crashes Dawn).
  */
 export const DAWN_WORKER = `
 import { readFileSync } from 'node:fs';
@@ -55,7 +57,8 @@ async function device(flags) {
   for (const k of ['maxStorageBufferBindingSize', 'maxBufferSize']) requiredLimits[k] = adapter.limits[k];
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
   const i = adapter.info;
-  dev = { device, adapter: { vendor: i.vendor || '', architecture: i.architecture || '', description: i.description || i.device || '',
+  // Keep the instance and adapter referenced: if they are collected, Dawn tears down under the device.
+  dev = { gpu, adapterObject: adapter, device, adapter: { vendor: i.vendor || '', architecture: i.architecture || '', description: i.description || i.device || '',
     isFallbackAdapter: !!(i.isFallbackAdapter ?? adapter.isFallbackAdapter) }, features: [...adapter.features].sort() };
   return dev;
 }

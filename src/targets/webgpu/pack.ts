@@ -5,13 +5,14 @@
  *   f16:  4 x binary16 per quad (round to nearest even; the same bytes serve
  *         array<vec4<f16>> and array<vec2<u32>> + unpack2x16float)
  *   int8: 4 x int8 per quad (one u32 word, first column in the low byte).
- * int8 is symmetric per output channel (the quantization issue's scheme):
- *   s[o] = max_i |w[o, i]| / 127 (1 when the channel is all zero),
- *   q = clamp(round(w / s[o]), -127, 127),  w ~= q * s[o],  |w - q s| <= s / 2.
+ * int8 is symmetric per output channel, by src/quantize/schemes.ts (shared by all targets):
+ *   s[o] = max(max_i |w[o, i]| / 127, 1e-12),
+ *   q = clamp(round_half_even(w / s[o]), -127, 127),  w ~= q * s[o],  |w - q s| <= s / 2.
  * The output channel is a column (conv: B[k][co]) or a row (fc, grouped conv).
  */
 import { float32ToFloat16Bits } from '../../ir/float16.js';
 import { UnsupportedError } from '../../errors.js';
+import { quantizeWeightPerChannel } from '../../quantize/schemes.js';
 
 export type WeightDType = 'f32' | 'f16' | 'i8';
 
@@ -58,24 +59,10 @@ export function packQuads(
       return { bytes: new Uint8Array(h.buffer), dtype, shape: [rowsP, colsP], scales: null };
     }
     case 'i8': {
-      const channels = channelAxis === 'rows' ? rows : cols;
-      const scales = new Float32Array(channelAxis === 'rows' ? rowsP : colsP).fill(1);
-      const amax = new Float64Array(channels);
-      for (let r = 0; r < rows; r++) {
-        for (let c = 0; c < cols; c++) {
-          const o = channelAxis === 'rows' ? r : c;
-          amax[o] = Math.max(amax[o]!, Math.abs(m[r * colsP + c]!));
-        }
-      }
-      for (let o = 0; o < channels; o++) scales[o] = amax[o]! > 0 ? Math.fround(amax[o]! / 127) : 1;
-      const q = new Int8Array(n);
-      for (let r = 0; r < rows; r++) {
-        for (let c = 0; c < cols; c++) {
-          const s = scales[channelAxis === 'rows' ? r : c]!;
-          q[r * colsP + c] = Math.max(-127, Math.min(127, Math.round(m[r * colsP + c]! / s)));
-        }
-      }
-      return { bytes: new Uint8Array(q.buffer), dtype, shape: [rowsP, colsP], scales };
+      // The quantization module's scheme (src/quantize/schemes.ts), so every target rounds alike;
+      // padded channels are all zero and get the scale floor with q = 0.
+      const q = quantizeWeightPerChannel({ values: m, dims: [rowsP, colsP] }, channelAxis === 'rows' ? 0 : 1);
+      return { bytes: new Uint8Array(q.data.buffer, q.data.byteOffset, q.data.byteLength), dtype, shape: [rowsP, colsP], scales: q.scales };
     }
   }
 }
