@@ -22,7 +22,8 @@ import { loadTarget } from '../targets/registry.js';
 import type { BundleFile, CalibrationData, Target, TargetName, TargetOptions } from '../targets/target.js';
 import { BundleDir, sha256FileSync } from './bundle-dir.js';
 import { SPHEREFACE2_MEAN, SPHEREFACE2_STD, type ModelContract } from './contract.js';
-import { buildManifest, manifestJson, MANIFEST_FILE, type Manifest } from './manifest.js';
+import { buildManifest, MANIFEST_FILE, type Manifest } from './manifest.js';
+import { sealManifest } from '../parity/verify.js';
 import { DEFAULT_PRECISIONS, type Precision } from './precision.js';
 import { readNpy, readNpz, toFloat32 } from '../parity/npy.js';
 import { loadImages } from '../parity/references.js';
@@ -124,7 +125,8 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
       bundleFiles: files,
       parity: parity ? { pass: parity.pass, report: parity.reportPath, failures: parity.failures, skipped: parity.skipped } : null,
     });
-    writeFileSync(join(dir.tmp, MANIFEST_FILE), manifestJson(manifest));
+    // Sealed: an integrity digest over the canonical manifest, checked by verify.
+    writeFileSync(join(dir.tmp, MANIFEST_FILE), sealManifest(manifest));
     if (options.signKey) {
       const { signBundle } = await import('../parity/verify.js');
       await signBundle(dir.tmp, options.signKey);
