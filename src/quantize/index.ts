@@ -18,7 +18,6 @@
 import type { Logger } from '../cli/log.js';
 import { silentLogger } from '../cli/log.js';
 import type { Model } from '../ir/model.js';
-import { encodeOnnx } from '../onnx/export.js';
 import { convertToFloat16, float16Units, type KeptNode } from './fp16.js';
 import { buildQdq, buildWeightOnly, qdqTensors, qdqUnits, weightUnits, type Int8Scheme } from './int8.js';
 import { calibrate, DEFAULT_PERCENTILE, type CalibrationMethod } from './calibrate.js';
@@ -172,10 +171,10 @@ async function context(model: Model, inputs: MeasureInputs, thresholds: Threshol
 }
 
 /** Measure a model on all rows (with pairs) or on a subset of rows (cosines only). */
-function measurer(ctx: Context, thresholds: Thresholds, encode: boolean) {
+function measurer(ctx: Context, thresholds: Thresholds) {
   const rowSize = ctx.batches.data.length / ctx.batches.dims[0]!;
   return async (m: Model, rows?: readonly number[]): Promise<EmbeddingCheck> => {
-    const input = encode ? encodeOnnx(m) : m;
+    const input = m;
     if (!rows) return checkEmbeddings(ctx.reference, await runEmbeddings(input, ctx.batches, ctx.output), ctx.dim, thresholds, ctx.pairs);
     const data = new Float32Array(rows.length * rowSize);
     const ref = new Float32Array(rows.length * ctx.dim);
@@ -208,7 +207,7 @@ export async function quantizeFloat16(model: Model, inputs: MeasureInputs, optio
   const islands = options.islands ?? 'none';
   const ctx = await context(model, inputs, thresholds);
   const units = float16Units(model).map((n) => ({ node: n.name, op: n.op }));
-  const measure = measurer(ctx, thresholds, false);
+  const measure = measurer(ctx, thresholds);
   const mp = await decideMixedPrecision(units, (keep, rows) => measure(convertToFloat16(model, { keep, emulate: true }).model, rows), mode, (m) => log.debug(m));
   const why = keptWhy('float16', mp, thresholds);
   const { model: out, report } = convertToFloat16(model, { keep: mp.keep, keepReason: (n) => why.get(n) ?? 'sensitivity', islands });
@@ -247,7 +246,7 @@ export async function quantizeInt8(model: Model, inputs: MeasureInputs, options:
   const scheme = options.scheme ?? DEFAULT_INT8_SCHEME;
   const method = options.method ?? DEFAULT_CALIBRATION_METHOD;
   const ctx = await context(model, inputs, thresholds);
-  const measure = measurer(ctx, thresholds, true);
+  const measure = measurer(ctx, thresholds);
 
   let build: (keep: ReadonlySet<string>) => { model: Model; report: Record<string, unknown> };
   let units: { node: string; op: string }[];

@@ -28,7 +28,7 @@ export interface Batches {
 }
 
 export interface RunOptions {
-  /** Rows per run (default 16). */
+  /** Rows per run (default 16; a model with a fixed batch dimension always runs that many). */
   readonly batch?: number;
   readonly executionProvider?: 'cpu' | 'webgpu';
   readonly optimization?: 'disabled' | 'basic' | 'extended' | 'all';
@@ -61,7 +61,9 @@ export async function forEachBatch(
     const inputName = session.inputNames[0]!;
     const n = input.dims[0]!;
     const rowSize = input.dims.slice(1).reduce((a, b) => a * b, 1);
-    const batch = Math.max(1, opts.batch ?? 16);
+    // A model with a fixed batch dimension (an export without dynamic axes) runs that many rows at a time.
+    const fixed = model instanceof Uint8Array ? undefined : model.graph.realInputs()[0]?.shape?.[0];
+    const batch = typeof fixed === 'number' && fixed > 0 ? fixed : Math.max(1, opts.batch ?? 16);
     for (let r = 0; r < n; r += batch) {
       const rows = Math.min(batch, n - r);
       const x = new ort.Tensor('float32', input.data.subarray(r * rowSize, (r + rows) * rowSize), [rows, ...input.dims.slice(1)]);

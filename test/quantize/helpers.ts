@@ -2,8 +2,8 @@
  * Test helpers: fixtures, their references, and the optimized float32 model
  * the targets receive.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { loadOnnx } from '../../src/onnx/import.js';
 import { findHead } from '../../src/analysis/head.js';
 import { inferShapes } from '../../src/ir/shape-infer.js';
@@ -31,9 +31,29 @@ export function fixtureArchs(): string[] {
     .sort();
 }
 
+/**
+ * Every model with references: fixtures/<arch>.<mode>.onnx (eval and preserve)
+ * and fixtures/variants/<arch>.<variant>.onnx, each with its <arch>.npz.
+ */
+export function fixtureModels(): { name: string; path: string; npz: string; variant: boolean }[] {
+  const out: { name: string; path: string; npz: string; variant: boolean }[] = [];
+  for (const [dir, variant] of [[FIXTURES, false], [join(FIXTURES, 'variants'), true]] as const) {
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.onnx')).sort()) {
+      const npz = join(dir, `${f.split('.')[0]}.npz`);
+      if (existsSync(npz)) out.push({ name: `${variant ? 'variants/' : ''}${f}`, path: join(dir, f), npz, variant });
+    }
+  }
+  return out;
+}
+
 export function loadReference(arch: string): Reference {
-  const z = readNpz(join(FIXTURES, `${arch}.npz`));
-  const inputs = z.get('inputs')!, emb = z.get('embeddings')!, pairs = z.get('pairs')!, issame = z.get('issame')!;
+  const path = arch.endsWith('.npz') ? arch : join(FIXTURES, `${arch}.npz`);
+  const z = readNpz(path);
+  // An npz with embeddings only takes its inputs (and pairs) from the npz its meta names
+  // (variants/resbn4.npz: "inputsFrom": "variants/sfnet4.npz").
+  const from = z.has('inputs') ? z : readNpz(join(FIXTURES, inputsFrom(path)));
+  const inputs = from.get('inputs')!, emb = z.get('embeddings')!, pairs = from.get('pairs')!, issame = from.get('issame')!;
   return {
     inputs: toFloat32(inputs),
     inputDims: inputs.shape,
@@ -63,4 +83,14 @@ export async function optimizedModel(path: string): Promise<Model> {
   m.graph.cleanup();
   inferShapes(m.graph);
   return m;
+}
+
+function inputsFrom(npz: string): string {
+  const dir = dirname(npz);
+  const arch = basename(npz, '.npz');
+  for (const f of readdirSync(dir).filter((x) => x.startsWith(`${arch}.`) && x.endsWith('.meta.json'))) {
+    const meta = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { reference?: { inputsFrom?: string } };
+    if (meta.reference?.inputsFrom) return meta.reference.inputsFrom;
+  }
+  throw new Error(`${npz} has no inputs and no meta.json naming where they are`);
 }
