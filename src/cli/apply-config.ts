@@ -24,7 +24,7 @@ export function applyConfig(
   opts: Record<string, unknown>,
   sourceOf: (key: string) => string | undefined,
   log: Logger,
-): ExportCommandOptions & { thresholds?: Record<string, unknown> } {
+): ExportCommandOptions {
   const loaded = loadConfig(opts.config as string | undefined);
   const out: Record<string, unknown> = { ...opts };
   if (!loaded) return out as ExportCommandOptions;
@@ -34,5 +34,5 @@ export function applyConfig(
     if (sourceOf(flag) === 'cli') continue; // the command line wins
     out[flag] = k === 'targets' || k === 'precisions' ? listValue(v) : v;
   }
-  return out as ExportCommandOptions & { thresholds?: Record<string, unknown> };
+  return out as ExportCommandOptions;
 }

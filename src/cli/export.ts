@@ -5,6 +5,9 @@ import { PRECISIONS, type Precision } from '../pipeline/precision.js';
 import { TARGET_NAMES, type TargetName } from '../targets/target.js';
 import type { Logger } from './log.js';
 import { suggest } from './suggest.js';
+import { readFileSync } from 'node:fs';
+import { parseThresholdFlag, thresholdsFromConfig, type ThresholdOverrides } from '../parity/thresholds.js';
+import { selectRuntimes } from './parity.js';
 
 export interface ExportCommandOptions {
   target?: string;
@@ -20,10 +23,14 @@ export interface ExportCommandOptions {
   tfjsInput?: string;
   signKey?: string;
   parity?: boolean;
-  /** From the config file: per-precision threshold overrides for the parity engine. */
-  thresholds?: Record<string, unknown>;
+  /** --thresholds FILE, or the config file's "thresholds" object. */
+  thresholds?: string | Record<string, unknown>;
   calibration?: string;
   calibrationMethod?: string;
+  minCosine?: string;
+  maxFlips?: string;
+  runtime?: string;
+  rows?: string;
 }
 
 export function parseTargets(s: string | undefined): TargetName[] {
@@ -67,7 +74,9 @@ export async function exportCommand(model: string, opts: ExportCommandOptions, l
     force: opts.force,
     signKey: opts.signKey,
     skipParity: opts.parity === false,
-    thresholds: opts.thresholds,
+    thresholds: parityThresholds(opts),
+    runtimes: selectRuntimes(opts.runtime),
+    rows: positiveInt('--rows', opts.rows),
     calibration: opts.calibration,
     targetOptions: {
       tfjsInput: opts.tfjsInput as 'nchw' | 'nhwc' | undefined,
@@ -86,6 +95,31 @@ export async function exportCommand(model: string, opts: ExportCommandOptions, l
   if (opts.json) printJson(result);
   else log.info(`wrote ${result.out} (${result.manifest.files.length} files)${result.parity ? `; parity ${result.parity.pass ? 'passed' : 'FAILED'}` : ''}`);
   return 0;
+}
+
+/** Thresholds from the config file (an object) or --thresholds FILE, then --min-cosine / --max-flips on top. */
+function parityThresholds(opts: ExportCommandOptions): ThresholdOverrides | undefined {
+  let t: ThresholdOverrides = {};
+  const src = opts.thresholds as unknown;
+  if (typeof src === 'string') {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(src, 'utf8'));
+    } catch (e) {
+      throw new UsageError(`--thresholds ${src}: ${(e as Error).message}`);
+    }
+    t = thresholdsFromConfig(json, src);
+  } else if (src) t = thresholdsFromConfig(src, 'config "thresholds"');
+  if (opts.minCosine) t = parseThresholdFlag('minCosine', opts.minCosine, t);
+  if (opts.maxFlips) t = parseThresholdFlag('maxFlipFraction', opts.maxFlips, t);
+  return Object.keys(t).length ? t : undefined;
+}
+
+function positiveInt(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${v}: expected a positive integer`);
+  return n;
 }
 
 function printJson(r: ExportResult): void {

@@ -65,6 +65,11 @@ function buildProgram(run: Runner): Command {
     .option('--images <dir>', 'folder of aligned 112x112 face images; references come from the original model')
     .option('--embedding <name>', 'cut at this tensor instead of the detected embedding')
     .option('--device <which>', 'parity runtimes to use: cpu, gpu or all', 'all')
+    .option('--runtime <list>', 'only these parity runtimes: comma list of ids or engines (e.g. onnxruntime-node, dawn-node/webgpu)')
+    .option('--rows <n>', 'use N reference rows for parity, keeping pairs of both kinds (software GPU adapters are slow)')
+    .option('--min-cosine <v>', 'parity minimum cosine: a number for every precision, or fp16=0.999,int8=0.98')
+    .option('--max-flips <v>', 'largest fraction of pair decisions allowed to flip: a number, or int8=0.02')
+    .option('--thresholds <file>', 'JSON file {"fp16": {"minCosine": 0.999, "maxFlipFraction": 0}}')
     .option('--tfjs-input <layout>', 'tfjs bundle input layout: nchw (default) or nhwc')
     .option('--calibration <path>', 'int8 calibration inputs: a .npy [N,3,H,W] or a folder of aligned faces (default: the reference inputs)')
     .option('--calibration-method <m>', 'int8 activation ranges: minmax, percentile or entropy')
@@ -153,6 +158,19 @@ function buildProgram(run: Runner): Command {
     .addHelpText('after', '\nExamples:\n  sf2-export verify sf2-dist/iresnet18\n  sf2-export verify release/iresnet18.tgz --public-key release.pub\n')
     .action(async (path: string, opts: { publicKey?: string; allowLooseThresholds?: boolean; json?: boolean } & GlobalOpts) => {
       await run(async (log) => (await import('./verify.js')).verifyCommand(path, opts, log), opts)();
+    });
+
+  program
+    .command('serve')
+    .description('serve a bundle folder on 127.0.0.1 (the WebGPU demo page: DIR/webgpu/index.html compares two faces)')
+    .argument('<dir>', 'the bundle folder (--out of an export)')
+    .option('--port <n>', 'port (0: any free port)', '8080')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('--verbose', 'print details and stack traces')
+    .addHelpText('after', '\nExamples:\n  sf2-export serve sf2-dist/iresnet18\n  sf2-export serve out --port 0\n')
+    .action(async (dir: string, opts: { port?: string; host?: string } & GlobalOpts) => {
+      await run(async (log) => (await import('./serve.js')).serveCommand(dir, opts, log), opts)();
     });
 
   // more commands register here

@@ -180,6 +180,12 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
         continue;
       }
       const info = st.info;
+      const unsupported = await st.rt.supports?.(file);
+      if (unsupported) {
+        skipped.push({ runtime: e.id, target: e.target, device: e.device, reason: `${file.precision}: ${unsupported}` });
+        log.info(`skipped ${e.id} for ${file.path}: ${unsupported}`);
+        continue;
+      }
       envRuntimes.set(e.id, { id: e.id, engine: info.engine, version: info.version, device: info.device, backend: info.backend, ...(info.adapter ? { adapter: info.adapter } : {}), ...(info.notes?.length ? { notes: [...info.notes] } : {}) });
       const label = resultLabel({ target: file.target, precision: file.precision, runtime: e.id });
       const total = flipped ? 2 * n : n;

@@ -40,6 +40,12 @@ export interface ParityRuntime {
   readonly target: TargetName;
   readonly device: 'cpu' | 'gpu';
   probe(): Promise<Probe>;
+  /**
+   * Why this runtime cannot run one bundle file here (for example fp16 on an
+   * adapter without shader-f16), or undefined when it can. Asked after a
+   * successful probe; such a run is reported as skipped with the reason.
+   */
+  supports?(file: BundleFile): Promise<string | undefined>;
   /** Open the bundle's model file (role 'model') for one precision. */
   open(bundleDir: string, file: BundleFile, contract: ModelContract): Promise<RuntimeSession>;
 }

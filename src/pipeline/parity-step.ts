@@ -7,7 +7,7 @@
 import type { Logger } from '../cli/log.js';
 import { parityForBundle, paritySummary } from '../parity/run.js';
 import type { ThresholdOverrides } from '../parity/thresholds.js';
-import { thresholdsFromConfig } from '../parity/thresholds.js';
+import type { RuntimeEntry } from '../parity/runtimes/registry.js';
 import type { BundleFile, CalibrationData, TargetName } from '../targets/target.js';
 import type { ModelContract } from './contract.js';
 import type { Precision } from './precision.js';
@@ -21,6 +21,10 @@ export interface ParityOptions {
   thresholds?: Record<string, unknown>;
   signKey?: string;
   calibrationData?: CalibrationData;
+  /** Only these runtimes (registry entries); default: every runtime on by default. */
+  runtimes?: readonly RuntimeEntry[];
+  /** Use only the first N reference rows (software GPU adapters are slow). */
+  rows?: number;
 }
 
 export type ParitySummary = ReturnType<typeof paritySummary>;
@@ -39,7 +43,7 @@ export interface ParityStepInput {
 
 export async function finishParity(input: ParityStepInput): Promise<ParitySummary> {
   const { options } = input;
-  const thresholds: ThresholdOverrides | undefined = options.thresholds ? thresholdsFromConfig(options.thresholds, 'thresholds') : undefined;
+  const thresholds: ThresholdOverrides | undefined = options.thresholds as ThresholdOverrides | undefined;
   const res = await parityForBundle(input.bundleDir, input.files, input.contract, {
     reference: options.reference,
     inputs: options.inputs,
@@ -49,6 +53,8 @@ export async function finishParity(input: ParityStepInput): Promise<ParitySummar
     device: options.device ?? 'all',
     thresholds,
     precisions: input.precisions,
+    runtimes: options.runtimes,
+    rows: options.rows,
     log: input.log,
   });
   return paritySummary(res.report);

@@ -198,9 +198,9 @@ export async function probeAdapter(env: GpuEnv): Promise<ProbedAdapter> {
 }
 
 function webgpuRuntime(): ParityRuntime {
-  let probed: Promise<Probe & { env?: GpuEnv }> | undefined;
+  let probed: Promise<Probe & { env?: GpuEnv; features?: readonly string[] }> | undefined;
   const probe = () => {
-    probed ??= (async (): Promise<Probe & { env?: GpuEnv }> => {
+    probed ??= (async (): Promise<Probe & { env?: GpuEnv; features?: readonly string[] }> => {
       try {
         const st = backendState('webgpu');
         if (!st.present || !st.bundled) return { available: false, reason: `onnxruntime-node ${ortVersion()} has no webgpu provider here` };
@@ -228,7 +228,7 @@ function webgpuRuntime(): ParityRuntime {
         if (a.adapter) notes.push('adapter probed with the webgpu package (Dawn) on the same Vulkan driver; onnxruntime-node does not report its own');
         else notes.push(`adapter unknown: ${a.error}`);
         const info: RuntimeInfo = { engine: 'onnxruntime-node', version: ortVersion(), device: 'gpu', backend: 'webgpu', ...(a.adapter ? { adapter: a.adapter } : {}), notes };
-        return { available: true, info, env };
+        return { available: true, info, env, features: a.features };
       }
       return { available: false, reason: `onnxruntime-node webgpu found no adapter (${failures.join('; ')})` };
     })();
@@ -241,6 +241,13 @@ function webgpuRuntime(): ParityRuntime {
     async probe() {
       const p = await probe();
       return p.available ? { available: true, info: p.info } : { available: false, reason: p.reason };
+    },
+    async supports(file: BundleFile) {
+      // onnxruntime's webgpu kernels for float16 tensors need the adapter's shader-f16 feature.
+      if (file.precision !== 'fp16') return undefined;
+      const p = await probe();
+      if (p.available && p.features && !p.features.includes('shader-f16')) return 'the adapter has no shader-f16, which onnxruntime webgpu needs for float16 models';
+      return undefined;
     },
     async open(bundleDir: string, file: BundleFile, contract: ModelContract): Promise<RuntimeSession> {
       const p = await probe();
