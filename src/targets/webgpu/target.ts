@@ -17,6 +17,8 @@ import { stableStringify } from '../../pipeline/stable-json.js';
 import { TOOL_NAME, TOOL_VERSION } from '../../version.js';
 import type { BundleFile, Target, TargetContext, TargetResult } from '../target.js';
 import { planGraph } from './plan.js';
+import { UnsupportedError } from '../../errors.js';
+import { FLOAT16_MAX } from '../../quantize/schemes.js';
 import { buildBundle } from './program.js';
 
 /** Files shipped verbatim from src/targets/webgpu/runtime/ (found from src/ and from dist/). */
@@ -35,9 +37,19 @@ export function readRuntimeAsset(name: (typeof RUNTIME_FILES)[number] | typeof P
 
 export const webgpuTarget: Target = {
   name: 'webgpu',
-  check(model: Model, _precision: Precision) {
+  check(model: Model, precision: Precision) {
     // Lowering reads every op, attribute and shape: it throws one UnsupportedError listing all problems.
-    planGraph(model.graph, model.graph.outputs[0]?.name);
+    const plan = planGraph(model.graph, model.graph.outputs[0]?.name);
+    if (precision === 'fp16') {
+      const over: string[] = [];
+      for (const l of plan.layers) {
+        if (l.kind !== 'conv' && l.kind !== 'fc') continue;
+        let m = 0;
+        for (const w of l.weight) m = Math.max(m, Math.abs(w));
+        if (m > FLOAT16_MAX) over.push(`${l.nodes[0]} (max |w| ${m})`);
+      }
+      if (over.length) throw new UnsupportedError('fp16-range', `webgpu fp16: weights of ${over.join(', ')} do not fit in float16 (max ${FLOAT16_MAX})`, 'export with --precision fp32 (or int8)');
+    }
   },
   async write(ctx: TargetContext): Promise<TargetResult> {
     const { precision } = ctx;
