@@ -29,7 +29,9 @@ export function variantsFor(precision: Precision): Variant[] {
   switch (precision) {
     case 'fp32': return [{ name: 'f32', act: 'f32', weights: 'f32' }];
     case 'fp16': return [{ name: 'f16', act: 'f16', weights: 'f16' }, { name: 'f32', act: 'f32', weights: 'f16-packed' }];
-    case 'int8': return [{ name: 'f16', act: 'f16', weights: 'int8' }, { name: 'f32', act: 'f32', weights: 'int8' }];
+    // int8 keeps f32 arithmetic: raw q values (up to 127) times activations, summed over a
+    // K tile in f16, could pass 65504 before the scale brings them back.
+    case 'int8': return [{ name: 'f32', act: 'f32', weights: 'int8' }];
   }
 }
 

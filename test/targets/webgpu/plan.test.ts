@@ -107,8 +107,8 @@ describe('bundle layout', () => {
   it.each(['fp32', 'fp16', 'int8'] as const)('%s: weights aligned and disjoint, a memory plan without read/write overlap, bindings as declared', (precision) => {
     const b = build(zoo(), precision);
     checkManifest(b.manifest, b.weights);
-    expect(Object.keys(b.manifest.variants).sort()).toEqual(precision === 'fp32' ? ['f32'] : ['f16', 'f32']);
-    if (precision !== 'fp32') expect(b.manifest.variants.f16!.requires).toEqual(['shader-f16']);
+    expect(Object.keys(b.manifest.variants).sort()).toEqual(precision === 'fp16' ? ['f16', 'f32'] : ['f32']);
+    if (precision === 'fp16') expect(b.manifest.variants.f16!.requires).toEqual(['shader-f16']);
     // The zoo's activations fit in a few reused slots (13 layers, 4 slots).
     expect(b.manifest.slots.length).toBeLessThanOrEqual(5);
   });
