@@ -13,8 +13,8 @@
  * Models: fixtures/{sfnet10,sfnet10bn,iresnet18}.eval.onnx and, when it exists,
  * the full-size iresnet100 (SF2_BENCH_FULL, default /tmp/sf2-full/iresnet100.eval.onnx,
  * made by `/usr/bin/python3 fixtures/generate.py --full --only iresnet100 --out /tmp/sf2-full`).
- * Timing: the engines alternate in rounds (9 for the fixtures, 3 for the full
- * model); each sample is the mean of enough runs to take ~100 ms after 3 warm-up
+ * Timing: the engines alternate in rounds (SF2_BENCH_ROUNDS, default 9, for the
+ * fixtures; 3 for the full model); each sample is the mean of enough runs to take ~100 ms after 3 warm-up
  * runs; the table shows the median sample. The two outputs are compared
  * (cosine) so both engines provably ran the same model.
  *
@@ -22,7 +22,7 @@
  * SF2_BENCH_ONLY=iresnet18,... limits the models.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -49,6 +49,7 @@ const full = process.env.SF2_BENCH_FULL ?? '/tmp/sf2-full/iresnet100.eval.onnx';
 const models = ['sfnet10', 'sfnet10bn', 'iresnet18'].map((a) => ({ name: a, path: resolve(root, `fixtures/${a}.eval.onnx`), npz: resolve(root, `fixtures/${a}.npz`), big: false }));
 if (existsSync(full)) models.push({ name: 'iresnet100', path: full, npz: full.replace(/\.eval\.onnx$/, '.npz'), big: true });
 const only = process.env.SF2_BENCH_ONLY?.split(',');
+const ROUNDS = Number(process.env.SF2_BENCH_ROUNDS ?? 9);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -122,7 +123,7 @@ for (const m of models) {
     }
     const cos = cosine(await tfRun(), await ortRun(1)());
     const samples = { tfjs: [], ort1: [], ort2: [] };
-    for (let r = 0; r < (m.big ? 3 : 9); r++) for (const [k, fn] of Object.entries(contenders)) samples[k].push(await sample(fn, one[k]));
+    for (let r = 0; r < (m.big ? 3 : ROUNDS); r++) for (const [k, fn] of Object.entries(contenders)) samples[k].push(await sample(fn, one[k]));
     const row = { model: m.name, batch, cos, ms: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) };
     rows.push(row);
     process.stderr.write(`${JSON.stringify(row)}\n`);
@@ -134,9 +135,9 @@ for (const m of models) {
 const tfjsVersion = JSON.parse(readFileSync(require.resolve('@tensorflow/tfjs-core/package.json'), 'utf8')).version;
 const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
 const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-const eps = (ms, b) => ((1000 * b) / ms).toFixed(b * 1000 / ms >= 100 ? 0 : 1);
+const eps = (ms, b) => { const v = (1000 * b) / ms; return v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2); };
 console.log('## tfjs bundle on tfjs wasm vs the ONNX bundle on onnxruntime-web wasm\n');
-console.log(`Machine: ${cpus()[0].model}, ${cpus().length} cores; Node ${process.version}; tfjs ${tfjsVersion} wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'threads' : 'single thread'}); onnxruntime-web ${ort.env.versions.web} wasm; date ${new Date().toISOString().slice(0, 10)}. Median of interleaved samples (bench/tfjs-wasm-speed.bench.mjs).\n`);
+console.log(`Machine: ${cpus()[0].model}, ${cpus().length} cores; Node ${process.version}; tfjs ${tfjsVersion} wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'threads' : 'single thread'}); onnxruntime-web ${ort.env.versions.web} wasm; date ${new Date().toISOString().slice(0, 10)}. Median of interleaved samples; load average ${loadavg()[0].toFixed(1)} at the end (bench/tfjs-wasm-speed.bench.mjs).\n`);
 console.log('| model | batch | tfjs wasm: ms / emb/s | onnxruntime-web wasm 1 thread: ms / emb/s | tfjs / ort (1 thread) speed | ort-web 2 threads: ms / emb/s | cosine tfjs vs ort |');
 console.log('|---|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
