@@ -30,7 +30,7 @@ lib.optimize(model, {}, { log: createLogger({ quiet: true }) });
 const z = readNpz(npz);
 const inputs = { data: toFloat32(z.get('inputs')), dims: z.get('inputs').shape, reference: toFloat32(z.get('embeddings')), pairs: { pairs: Int32Array.from(toFloat32(z.get('pairs'))), issame: Uint8Array.from(toFloat32(z.get('issame')), (v) => (v ? 1 : 0)) }, source: npz };
 const rows = [];
-const methods = (process.env.SF2_BENCH_METHODS ?? 'minmax,percentile,entropy').split(',');
+const methods = (process.env.SF2_BENCH_METHODS ?? 'minmax,percentile,entropy').split(',').filter(Boolean);
 for (const method of methods) {
   const t = performance.now();
   const r = await q.quantizeInt8(model, inputs, { scheme: 'qdq', method, sensitivity: 'off' });

@@ -22,8 +22,9 @@ import { convertToFloat16, float16Units, type KeptNode } from './fp16.js';
 import { buildQdq, buildWeightOnly, qdqTensors, qdqUnits, weightUnits, type Int8Scheme } from './int8.js';
 import { calibrate, DEFAULT_PERCENTILE, type CalibrationMethod } from './calibrate.js';
 import { checkEmbeddings, FP16_THRESHOLDS, INT8_THRESHOLDS, type EmbeddingCheck, type Pairs, type Thresholds } from './metric.js';
-import { loadOrt, runEmbeddings, type Batches } from './ort-run.js';
-import { decideMixedPrecision, type MixedPrecision, type SensitivityMode } from './sensitivity.js';
+import { loadOrt, openRunner, runEmbeddings, type Batches } from './ort-run.js';
+import { decideMixedPrecision, type MixedPrecision, type ScanAlone, type SensitivityMode } from './sensitivity.js';
+import { float16SwitchModel, int8SwitchModel, SWITCH_MIN_OPSET, type SwitchModel } from './switches.js';
 import { UsageError } from '../errors.js';
 
 export { quantizeWeightPerChannel, dequantizePerChannel, toFloat16, fromFloat16, activationParams, SCALE_FLOOR } from './schemes.js';
@@ -187,6 +188,38 @@ function measurer(ctx: Context, thresholds: Thresholds) {
   };
 }
 
+/** Each unit alone on the scan rows, through one switch model and one session (switches.ts). */
+function switchScan(ctx: Context, thresholds: Thresholds, build: () => SwitchModel | null): ScanAlone | undefined {
+  return async (units, rows) => {
+    const sm = build();
+    if (!sm) throw new Error('no switch model');
+    const rowSize = ctx.batches.data.length / ctx.batches.dims[0]!;
+    const pick = rows ?? [...Array(ctx.batches.dims[0]!).keys()];
+    const data = new Float32Array(pick.length * rowSize);
+    const ref = new Float32Array(pick.length * ctx.dim);
+    pick.forEach((r, i) => {
+      data.set(ctx.batches.data.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
+      ref.set(ctx.reference.subarray(r * ctx.dim, (r + 1) * ctx.dim), i * ctx.dim);
+    });
+    const input = { data, dims: [pick.length, ...ctx.batches.dims.slice(1)] };
+    const runner = await openRunner(sm.model);
+    try {
+      const off = Object.fromEntries([...sm.switches.values()].map((k) => [k, false]));
+      const out: { minCosine: number; meanCosine: number }[] = [];
+      for (const u of units) {
+        const name = sm.switches.get(u.node);
+        if (!name) throw new Error(`unit ${u.node} has no switch`);
+        const e = await runner.run(input, ctx.output, { ...off, [name]: true });
+        const c = checkEmbeddings(ref, e, ctx.dim, thresholds);
+        out.push({ minCosine: c.minCosine, meanCosine: c.meanCosine });
+      }
+      return out;
+    } finally {
+      await runner.close();
+    }
+  };
+}
+
 function keptWhy(kind: string, mp: MixedPrecision, thresholds: Thresholds): Map<string, string> {
   const total = mp.layers?.length ?? 0;
   return new Map(mp.kept.map((k, i) => [k.node, `sensitivity: ${kind} alone gives min cosine ${k.minCosine.toFixed(6)} on the ${mp.scanRows} most affected inputs (rank ${i + 1} of ${total}); the ${mp.kept.length} worst stay float32 so that the embedding holds min cosine >= ${thresholds.minCosine} with at most ${thresholds.maxFlips} flips (measured: ${mp.final.minCosine.toFixed(6)}, ${mp.final.flips ?? 'no pairs,'} flips)`]));
@@ -208,7 +241,8 @@ export async function quantizeFloat16(model: Model, inputs: MeasureInputs, optio
   const ctx = await context(model, inputs, thresholds);
   const units = float16Units(model).map((n) => ({ node: n.name, op: n.op }));
   const measure = measurer(ctx, thresholds);
-  const mp = await decideMixedPrecision(units, (keep, rows) => measure(convertToFloat16(model, { keep, emulate: true }).model, rows), mode, (m) => log.debug(m));
+  const scan = (model.opset('') ?? 0) >= SWITCH_MIN_OPSET ? switchScan(ctx, thresholds, () => float16SwitchModel(model)) : undefined;
+  const mp = await decideMixedPrecision(units, (keep, rows) => measure(convertToFloat16(model, { keep, emulate: true }).model, rows), mode, (m) => log.debug(m), scan);
   const why = keptWhy('float16', mp, thresholds);
   const { model: out, report } = convertToFloat16(model, { keep: mp.keep, keepReason: (n) => why.get(n) ?? 'sensitivity', islands });
   const real = await measure(out);
@@ -248,7 +282,7 @@ export async function quantizeInt8(model: Model, inputs: MeasureInputs, options:
   const ctx = await context(model, inputs, thresholds);
   const measure = measurer(ctx, thresholds);
 
-  let build: (keep: ReadonlySet<string>) => { model: Model; report: Record<string, unknown> };
+  let build: (keep: ReadonlySet<string>, absorbRelu?: boolean) => { model: Model; report: Record<string, unknown> };
   let units: { node: string; op: string }[];
   let calibration: Record<string, unknown> | undefined;
   if (scheme === 'weight-only') {
@@ -260,7 +294,7 @@ export async function quantizeInt8(model: Model, inputs: MeasureInputs, options:
     const ranges = await calibrate(model, tensors, ctx.batches, { method, percentile: options.percentile });
     end(`${tensors.length} tensors`);
     units = qdqUnits(model).map((n) => ({ node: n.name, op: n.op }));
-    build = (keep) => buildQdq(model, ranges, { keep }) as never;
+    build = (keep, absorbRelu = true) => buildQdq(model, ranges, { keep, absorbRelu }) as never;
     calibration = {
       method,
       ...(method === 'percentile' ? { percentile: options.percentile ?? DEFAULT_PERCENTILE } : {}),
@@ -269,7 +303,8 @@ export async function quantizeInt8(model: Model, inputs: MeasureInputs, options:
       clipped: [...ranges].filter(([, r]) => r.lo > r.min || r.hi < r.max).length,
     };
   }
-  const mp = await decideMixedPrecision(units, (keep, rows) => measure(build(keep).model, rows), mode, (m) => log.debug(m));
+  const scan = switchScan(ctx, thresholds, () => int8SwitchModel(build(new Set(), false).model, model, units.map((u) => u.node)));
+  const mp = await decideMixedPrecision(units, (keep, rows) => measure(build(keep).model, rows), mode, (m) => log.debug(m), scan);
   const { model: out, report } = build(mp.keep);
   const result = mp.final;
   const why = keptWhy('int8', mp, thresholds);

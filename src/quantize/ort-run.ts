@@ -98,3 +98,51 @@ function firstLine(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
   return m.split('\n')[0]!.slice(0, 300);
 }
+
+/** One session for many runs (the sensitivity scan), with extra boolean scalar inputs per run. */
+export interface Runner {
+  run(input: Batches, output: string, switches?: Readonly<Record<string, boolean>>): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+export async function openRunner(model: Model, opts: RunOptions = {}): Promise<Runner> {
+  const ort = await loadOrt();
+  const fixed = model.graph.realInputs()[0]?.shape?.[0];
+  const inputName = model.graph.realInputs()[0]!.name;
+  let session: import('onnxruntime-node').InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(encodeOnnx(model), {
+      executionProviders: [opts.executionProvider ?? 'cpu'],
+      graphOptimizationLevel: opts.optimization ?? 'all',
+      logSeverityLevel: 3,
+    });
+  } catch (e) {
+    throw new InputError('onnxruntime', `onnxruntime cannot load the model: ${firstLine(e)}`);
+  }
+  return {
+    async run(input, output, switches = {}) {
+      const n = input.dims[0]!;
+      const rowSize = input.dims.slice(1).reduce((a, b) => a * b, 1);
+      const batch = typeof fixed === 'number' && fixed > 0 ? fixed : Math.max(1, opts.batch ?? 16);
+      const out: Float32Array[] = [];
+      const flags: Record<string, import('onnxruntime-node').Tensor> = {};
+      for (const [k, v] of Object.entries(switches)) flags[k] = new ort.Tensor('bool', Uint8Array.of(v ? 1 : 0), []);
+      for (let r = 0; r < n; r += batch) {
+        const rows = Math.min(batch, n - r);
+        const x = new ort.Tensor('float32', input.data.subarray(r * rowSize, (r + rows) * rowSize), [rows, ...input.dims.slice(1)]);
+        const res = await session.run({ [inputName]: x, ...flags }, [output]);
+        out.push((res[output]!.data as Float32Array).slice());
+      }
+      const all = new Float32Array(out.reduce((a, p) => a + p.length, 0));
+      let off = 0;
+      for (const p of out) {
+        all.set(p, off);
+        off += p.length;
+      }
+      return all;
+    },
+    async close() {
+      await session.release();
+    },
+  };
+}

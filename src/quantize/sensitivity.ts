@@ -14,8 +14,9 @@
  *      to float32; the result is checked: k passes, and k - 1 was measured to
  *      fail unless k = 1).
  * Every number in the report is a measurement of a real model on the runtime;
- * nothing is estimated from weight statistics. Cost: 1 + units (on the scan
- * rows) + about log2(units) models.
+ * nothing is estimated from weight statistics. Cost: 1 + about log2(units)
+ * models on all rows, plus the scan: one switch model (switches.ts) run once
+ * per unit on the scan rows, or without one, one model per unit.
  */
 import type { EmbeddingCheck } from './metric.js';
 
@@ -48,7 +49,7 @@ export interface MixedPrecision {
   readonly kept: readonly LayerSensitivity[];
   /** Rows the per-unit scan measured. */
   readonly scanRows: number;
-  /** Models measured (each one onnxruntime session). */
+  /** onnxruntime sessions opened (the switch model of the scan counts once). */
   readonly evaluations: number;
 }
 
@@ -58,11 +59,19 @@ export interface MixedPrecision {
  */
 export type Evaluate = (keep: ReadonlySet<string>, rows?: readonly number[]) => Promise<EmbeddingCheck>;
 
+/**
+ * Optional fast path for step 2: measure every unit alone on `rows` at once
+ * (switches.ts: one session for all units). Without it each unit is one
+ * `evaluate` of the model with every other unit kept.
+ */
+export type ScanAlone = (units: readonly Unit[], rows: readonly number[] | undefined) => Promise<{ minCosine: number; meanCosine: number }[]>;
+
 export async function decideMixedPrecision(
   units: readonly Unit[],
   evaluate: Evaluate,
   mode: SensitivityMode,
   onProgress?: (msg: string) => void,
+  scanAlone?: ScanAlone,
 ): Promise<MixedPrecision> {
   let evaluations = 0;
   const ev: Evaluate = async (keep, rows) => {
@@ -77,10 +86,16 @@ export async function decideMixedPrecision(
   const rows = n <= SCAN_ROWS ? undefined : [...initial.cosines.keys()].sort((a, b) => initial.cosines[a]! - initial.cosines[b]! || a - b).slice(0, SCAN_ROWS).sort((a, b) => a - b);
   const names = units.map((u) => u.node);
   const layers: LayerSensitivity[] = [];
-  for (const [i, u] of units.entries()) {
-    const c = await ev(new Set(names.filter((x) => x !== u.node)), rows);
-    layers.push({ node: u.node, op: u.op, minCosine: c.minCosine, meanCosine: c.meanCosine });
-    if ((i + 1) % 20 === 0) onProgress?.(`sensitivity: ${i + 1}/${units.length} units measured`);
+  if (scanAlone) {
+    evaluations++; // one session
+    const r = await scanAlone(units, rows);
+    units.forEach((u, i) => layers.push({ node: u.node, op: u.op, minCosine: r[i]!.minCosine, meanCosine: r[i]!.meanCosine }));
+  } else {
+    for (const [i, u] of units.entries()) {
+      const c = await ev(new Set(names.filter((x) => x !== u.node)), rows);
+      layers.push({ node: u.node, op: u.op, minCosine: c.minCosine, meanCosine: c.meanCosine });
+      if ((i + 1) % 20 === 0) onProgress?.(`sensitivity: ${i + 1}/${units.length} units measured`);
+    }
   }
   layers.sort((a, b) => a.minCosine - b.minCosine || a.meanCosine - b.meanCosine || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
   onProgress?.(`sensitivity: worst ${layers[0]?.node} (min cosine ${layers[0]?.minCosine.toFixed(6)} alone)`);
