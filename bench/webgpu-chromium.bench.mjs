@@ -24,8 +24,12 @@
  * frameworks (SwiftShader compiles workgroup-memory zeroing very slowly; results
  * are unchanged). The adapter is printed with the results.
  *
+ * The GPU side is also timed kernel by kernel (model.profile: the input kernel and
+ * the finish kernel each submitted alone), against the same work in JS.
+ *
  * Needs `npm run build` first (imports dist/). Model: SF2_BENCH_MODEL (default
  * fixtures/iresnet18.eval.onnx). SF2_BENCH_ROUNDS (default 3), SF2_BENCH_RUNS (5).
+ * SF2_BENCH_ONLY=prep runs only the preprocessing part.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem, loadavg } from 'node:os';
@@ -110,7 +114,8 @@ try {
         },
         { fw, n, runs, H, W },
       );
-    const fws = [['sf2', pages.sf2], ['sf2fp16', pages.sf2fp16], ['ort', pages.ort], ['tfjs', pages.tfjs]];
+    const onlyPrep = process.env.SF2_BENCH_ONLY === 'prep';
+    const fws = onlyPrep ? [] : [['sf2', pages.sf2], ['sf2fp16', pages.sf2fp16], ['ort', pages.ort], ['tfjs', pages.tfjs]];
     log('warming up ...');
     for (const n of BATCHES) for (const [fw, p] of fws) await timeIn(p, fw.startsWith('sf2') ? 'sf2' : fw, n, 3);
     const samples = {};
@@ -171,12 +176,35 @@ try {
           const a = await gpu(), b = await js();
           let diff = 0;
           for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
-          // The JS preprocessing alone (no GPU): normalize and mirror n images.
-          const t0 = performance.now();
+          // The JS preprocessing alone (no GPU): normalize and mirror n images; and the
+          // JS post-processing alone: flip sum and L2 norm of 2n rows.
+          let t0 = performance.now();
           for (let k = 0; k < 5; k++) prepJs();
           const jsOnly = (performance.now() - t0) / 5;
+          const y2 = new Float32Array(2 * n * D).map((_, i) => Math.sin(i));
+          t0 = performance.now();
+          for (let k = 0; k < 5; k++) {
+            const e = new Float32Array(n * D);
+            for (let i = 0; i < n; i++) {
+              let s = 0;
+              for (let d = 0; d < D; d++) { const v = y2[i * D + d] + y2[(n + i) * D + d]; e[i * D + d] = v; s += v * v; }
+              const inv = 1 / Math.max(Math.sqrt(s), 1e-12);
+              for (let d = 0; d < D; d++) e[i * D + d] *= inv;
+            }
+          }
+          const jsPost = (performance.now() - t0) / 5;
+          // The GPU side alone: the input kernel (bytes -> normalized NCHW + mirror) and the
+          // finish kernel (flip sum + L2), each dispatch timed on its own (median of 5).
+          const kern = { input: [], finish: [] };
+          for (let k = 0; k < 5; k++) {
+            const p = await window.sf2wg.profile(px, { flipTTA: true, normalize: true });
+            kern.input.push(p.find((r) => r.name === 'input').ms);
+            kern.finish.push(p.find((r) => r.name === 'finish').ms);
+          }
+          const m5 = (a) => [...a].sort((x, y) => x - y)[2];
+          const gpuInput = m5(kern.input), gpuFinish = m5(kern.finish);
           const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-          return { gpu: med(g), js: med(j), diff, jsOnly };
+          return { gpu: med(g), js: med(j), diff, jsOnly, jsPost, gpuInput, gpuFinish, uploadGpu: n * hw * 4, uploadJs: 2 * n * 3 * hw * 4 };
         },
         { n, H, W, D, runs: RUNS, rounds: ROUNDS },
       );
@@ -191,6 +219,7 @@ try {
     lines.push('');
     lines.push(`Headless Chromium ${h.chromiumVersion}, adapter: ${adapter}; Chromium flags ${probe.args.join(' ') || '(none)'}; onnxruntime-web ${ortInfo.version?.web ?? ortInfo.version?.common ?? '?'}, tfjs ${tfInfo.version}; machine ${cpus().length} x ${cpus()[0]?.model?.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, load average ${loadavg()[0].toFixed(1)} at the end; ${new Date().toISOString().slice(0, 10)}. Median latency (ms) of ${RUNS} calls per round, median of ${ROUNDS} rounds, after 3 warm-up calls. Script: bench/webgpu-chromium.bench.mjs.`);
     lines.push('');
+    if (!onlyPrep) {
     lines.push('| engine | bundle | batch 1 | batch 8 | per image at 8 |');
     lines.push('|---|---|---|---|---|');
     const row = (name, bundle, fw) => lines.push(`| ${name} | ${bundle} | ${fmt(med(samples[`${fw}/1`]))} | ${fmt(med(samples[`${fw}/8`]))} | ${fmt(med(samples[`${fw}/8`]) / 8)} |`);
@@ -199,13 +228,17 @@ try {
     row('onnxruntime-web webgpu', 'onnx/model.fp32.onnx', 'ort');
     row('tfjs-backend-webgpu', 'tfjs/fp32', 'tfjs');
     lines.push('');
+    }
     lines.push('Preprocessing and flip-TTA (sf2 fp32): RGBA bytes in, normalized flip-TTA embeddings out.');
     lines.push('');
-    lines.push('| batch | on the GPU (embed(bytes, {flipTTA, normalize})) | in JS (normalize + mirror in JS, embed 2N, sum + L2 in JS) | of which JS preprocessing alone | max abs diff |');
-    lines.push('|---|---|---|---|---|');
-    for (const n of BATCHES) lines.push(`| ${n} | ${fmt(prep[n].gpu)} ms | ${fmt(prep[n].js)} ms | ${fmt(prep[n].jsOnly)} ms | ${prep[n].diff.toExponential(1)} |`);
+    lines.push('| batch | whole call, GPU path | whole call, JS path | GPU input kernel (bytes -> x, mirror) | JS normalize + mirror | GPU finish kernel (sum, L2) | JS sum + L2 | upload GPU / JS path | max abs diff |');
+    lines.push('|---|---|---|---|---|---|---|---|---|');
+    for (const n of BATCHES) {
+      const q = prep[n];
+      lines.push(`| ${n} | ${fmt(q.gpu)} ms | ${fmt(q.js)} ms | ${q.gpuInput.toFixed(2)} ms | ${q.jsOnly.toFixed(2)} ms | ${q.gpuFinish.toFixed(2)} ms | ${q.jsPost.toFixed(3)} ms | ${(q.uploadGpu / 1024).toFixed(0)} KiB / ${(q.uploadJs / 1024).toFixed(0)} KiB | ${q.diff.toExponential(1)} |`);
+    }
     lines.push('');
-    lines.push(`Outputs agree: first values at batch 1 sf2 ${heads['sf2/1'].map((v) => v.toFixed(5)).join(', ')}; ort ${heads['ort/1'].map((v) => v.toFixed(5)).join(', ')}; tfjs ${heads['tfjs/1'].map((v) => v.toFixed(5)).join(', ')}.`);
+    if (!onlyPrep) lines.push(`Outputs agree: first values at batch 1 sf2 ${heads['sf2/1'].map((v) => v.toFixed(5)).join(', ')}; ort ${heads['ort/1'].map((v) => v.toFixed(5)).join(', ')}; tfjs ${heads['tfjs/1'].map((v) => v.toFixed(5)).join(', ')}.`);
     console.log(lines.join('\n'));
   } finally {
     await h.close();
