@@ -9,16 +9,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { cli as runCli } from '../helpers/cli.js';
 import { readNpz, encodeNpz } from '../../src/parity/npy.js';
 import { listFiles } from '../../src/pipeline/bundle-dir.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 
-const BIN = join(import.meta.dirname, '../../bin/sf2-export.js');
 const MODEL = join(FIXTURES, 'sfnet10bn.preserve.onnx');
 const REF = join(FIXTURES, 'sfnet10bn.npz');
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
-const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+const cli = runCli;
 
 let work: string;
 beforeAll(() => {
@@ -26,10 +25,10 @@ beforeAll(() => {
 });
 
 describe.skipIf(!existsSync(MODEL))('sf2-export <model> --target onnx', () => {
-  it('--json prints exactly one JSON object; logs go to stderr; the input is untouched', () => {
+  it('--json prints exactly one JSON object; logs go to stderr; the input is untouched', async () => {
     const before = sha(MODEL);
     const out = join(work, 'a');
-    const r = cli(MODEL, '--target', 'onnx', '--precision', 'fp32', '--reference', REF, '--device', 'cpu', '--out', out, '--json');
+    const r = await cli(MODEL, '--target', 'onnx', '--precision', 'fp32', '--reference', REF, '--device', 'cpu', '--out', out, '--json');
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -48,27 +47,27 @@ describe.skipIf(!existsSync(MODEL))('sf2-export <model> --target onnx', () => {
     for (const f of manifest.files) expect(sha(join(out, f.path))).toBe(f.sha256);
   });
 
-  it('refuses an existing output folder without --force, and leaves it alone', () => {
+  it('refuses an existing output folder without --force, and leaves it alone', async () => {
     const out = join(work, 'b');
-    expect(cli(MODEL, '--precision', 'fp32', '--reference', REF, '--device', 'cpu', '--out', out).status).toBe(0);
+    expect((await cli(MODEL, '--precision', 'fp32', '--reference', REF, '--device', 'cpu', '--out', out)).status).toBe(0);
     const manifestBefore = readFileSync(join(out, 'manifest.json'));
-    const again = cli(MODEL, '--precision', 'fp32', '--reference', REF, '--device', 'cpu', '--out', out);
+    const again = await cli(MODEL, '--precision', 'fp32', '--reference', REF, '--device', 'cpu', '--out', out);
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/already exists.*--force/);
     expect(readFileSync(join(out, 'manifest.json')).equals(manifestBefore)).toBe(true);
-    expect(cli(MODEL, '--precision', 'fp32', '--reference', REF, '--device', 'cpu', '--out', out, '--force').status).toBe(0);
+    expect((await cli(MODEL, '--precision', 'fp32', '--reference', REF, '--device', 'cpu', '--out', out, '--force')).status).toBe(0);
   });
 
-  it('two runs give byte-identical bundles', () => {
+  it('two runs give byte-identical bundles', async () => {
     const a = join(work, 'det-a'), b = join(work, 'det-b');
-    expect(cli(MODEL, '--precision', 'fp32', '--reference', REF, '--device', 'cpu', '--out', a).status).toBe(0);
-    expect(cli(MODEL, '--precision', 'fp32', '--reference', REF, '--device', 'cpu', '--out', b).status).toBe(0);
+    expect((await cli(MODEL, '--precision', 'fp32', '--reference', REF, '--device', 'cpu', '--out', a)).status).toBe(0);
+    expect((await cli(MODEL, '--precision', 'fp32', '--reference', REF, '--device', 'cpu', '--out', b)).status).toBe(0);
     const fa = listFiles(a), fb = listFiles(b);
     expect(fa).toEqual(fb);
     for (const f of fa) expect(sha(join(a, f)), f).toBe(sha(join(b, f)));
   });
 
-  it('exits 5 when parity breaks, with the bundle and the failure recorded', () => {
+  it('exits 5 when parity breaks, with the bundle and the failure recorded', async () => {
     // Shuffle the reference rows: every embedding is compared with another face's.
     const npz = readNpz(REF);
     const emb = npz.get('embeddings')!;
@@ -80,7 +79,7 @@ describe.skipIf(!existsSync(MODEL))('sf2-export <model> --target onnx', () => {
     const bad = join(work, 'bad.npz');
     writeFileSync(bad, encodeNpz([...npz].map(([k, v]) => [k, k === 'embeddings' ? { ...v, data: shuffled } : v] as const)));
     const out = join(work, 'fail');
-    const r = cli(MODEL, '--precision', 'fp32', '--reference', bad, '--device', 'cpu', '--out', out, '--json');
+    const r = await cli(MODEL, '--precision', 'fp32', '--reference', bad, '--device', 'cpu', '--out', out, '--json');
     expect(r.status).toBe(5);
     expect(r.stderr).toMatch(/parity failed/);
     const res = JSON.parse(r.stdout.trim());

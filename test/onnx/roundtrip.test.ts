@@ -35,9 +35,9 @@ async function runAll(pathOrBytes: string | Uint8Array): Promise<Record<string, 
   const feeds: Record<string, ort.Tensor> = {};
   for (const name of sess.inputNames) {
     const meta = sess.inputMetadata.find((m) => m.name === name)!;
-    const shape = (meta as { shape: (number | string)[] }).shape.map((d) => (typeof d === 'number' && d > 0 ? d : 2));
+    const shape = (meta as unknown as { shape: readonly (number | string)[] }).shape.map((d) => (typeof d === 'number' && d > 0 ? d : 2));
     const size = shape.reduce((a, b) => a * b, 1);
-    const type = (meta as { type: string }).type;
+    const type = (meta as unknown as { type: string }).type;
     feeds[name] = type === 'int64' ? new ort.Tensor('int64', BigInt64Array.from({ length: size }, (_, i) => BigInt(i % 3)), shape) : new ort.Tensor('float32', seededInput(size, 7), shape);
   }
   const out = await sess.run(feeds);
