@@ -5,8 +5,11 @@
  *
  * Bundles (all from the optimized float32 model, as the ONNX target writes them):
  *   fp32; fp16 (float16 compute, the default); fp16 with 'ort-cpu' islands;
- *   int8 weight-only; int8 static QDQ (percentile calibration on the fixture
- *   inputs, the target's default calibration).
+ *   int8 weight-only (also timed with onnxruntime's session option
+ *   session.disable_quant_qdq=1, which folds the DequantizeLinear of constant
+ *   weights at load); int8 static QDQ with every layer int8 (percentile
+ *   calibration on the fixture inputs; no sensitivity pass: see
+ *   quantize-sensitivity.bench.mjs).
  * Models: fixtures/{sfnet10,sfnet10bn,iresnet18}.eval.onnx with their .npz
  * references, and a full-size iresnet100 (512-d) when SF2_BENCH_FULL (default
  * /tmp/sf2-full/iresnet100.eval.onnx, made by
@@ -45,8 +48,8 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-async function time(bytes, x, dims, threads, reps) {
-  const s = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1 });
+async function time(bytes, x, dims, threads, reps, extra) {
+  const s = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1, ...(extra ? { extra } : {}) });
   const feeds = { [s.inputNames[0]]: new ort.Tensor('float32', x, dims) };
   for (let i = 0; i < 3; i++) await s.run(feeds);
   const t0 = performance.now();
@@ -78,9 +81,10 @@ for (const m of models) {
     ['fp16', convertToFloat16(model).model],
     ['fp16 (ort-cpu islands)', convertToFloat16(model, { islands: 'ort-cpu' }).model],
     ['int8 weight-only', buildWeightOnly(model).model],
+    ['int8 weight-only, folded at load (session.disable_quant_qdq=1)', buildWeightOnly(model).model, { session: { disable_quant_qdq: '1' } }],
     ['int8 QDQ', (await q.quantizeInt8(model, inputs, { ...opts, scheme: 'qdq', method: 'percentile' })).model],
   ];
-  for (const [name, bm] of bundles) {
+  for (const [name, bm, extra] of bundles) {
     const bytes = encodeOnnx(bm);
     const e = await runEmbeddings(bytes, inputs, out, { batch: m.big ? 4 : 16 });
     const c = checkEmbeddings(inputs.reference, e, dim, { minCosine: 0, maxFlips: 0 }, inputs.pairs);
@@ -88,7 +92,7 @@ for (const m of models) {
     const per = inputs.data.length / inputs.dims[0];
     for (const batch of m.big ? [1] : [1, 8]) {
       const x = inputs.data.slice(0, batch * per);
-      for (const threads of [1, 2]) row.t[`b${batch}t${threads}`] = await time(bytes, x, [batch, ...inputs.dims.slice(1)], threads, m.big ? 5 : 15);
+      for (const threads of [1, 2]) row.t[`b${batch}t${threads}`] = await time(bytes, x, [batch, ...inputs.dims.slice(1)], threads, m.big ? 5 : 15, extra);
     }
     rows.push(row);
     process.stderr.write(`${m.name} ${name}: ${JSON.stringify(row)}\n`);

@@ -189,7 +189,7 @@ function measurer(ctx: Context, thresholds: Thresholds) {
 }
 
 /** Each unit alone on the scan rows, through one switch model and one session (switches.ts). */
-function switchScan(ctx: Context, thresholds: Thresholds, build: () => SwitchModel | null): ScanAlone | undefined {
+function switchScan(ctx: Context, thresholds: Thresholds, build: () => SwitchModel | null, log: Logger): ScanAlone | undefined {
   return async (units, rows) => {
     const sm = build();
     if (!sm) throw new Error('no switch model');
@@ -212,6 +212,7 @@ function switchScan(ctx: Context, thresholds: Thresholds, build: () => SwitchMod
         const e = await runner.run(input, ctx.output, { ...off, [name]: true });
         const c = checkEmbeddings(ref, e, ctx.dim, thresholds);
         out.push({ minCosine: c.minCosine, meanCosine: c.meanCosine });
+        if (out.length % 20 === 0) log.debug(`sensitivity: ${out.length}/${units.length} units measured`);
       }
       return out;
     } finally {
@@ -241,7 +242,7 @@ export async function quantizeFloat16(model: Model, inputs: MeasureInputs, optio
   const ctx = await context(model, inputs, thresholds);
   const units = float16Units(model).map((n) => ({ node: n.name, op: n.op }));
   const measure = measurer(ctx, thresholds);
-  const scan = (model.opset('') ?? 0) >= SWITCH_MIN_OPSET ? switchScan(ctx, thresholds, () => float16SwitchModel(model)) : undefined;
+  const scan = (model.opset('') ?? 0) >= SWITCH_MIN_OPSET ? switchScan(ctx, thresholds, () => float16SwitchModel(model), log) : undefined;
   const mp = await decideMixedPrecision(units, (keep, rows) => measure(convertToFloat16(model, { keep, emulate: true }).model, rows), mode, (m) => log.debug(m), scan);
   const why = keptWhy('float16', mp, thresholds);
   const { model: out, report } = convertToFloat16(model, { keep: mp.keep, keepReason: (n) => why.get(n) ?? 'sensitivity', islands });
@@ -303,7 +304,7 @@ export async function quantizeInt8(model: Model, inputs: MeasureInputs, options:
       clipped: [...ranges].filter(([, r]) => r.lo > r.min || r.hi < r.max).length,
     };
   }
-  const scan = switchScan(ctx, thresholds, () => int8SwitchModel(build(new Set(), false).model, model, units.map((u) => u.node)));
+  const scan = switchScan(ctx, thresholds, () => int8SwitchModel(build(new Set(), false).model, model, units.map((u) => u.node)), log);
   const mp = await decideMixedPrecision(units, (keep, rows) => measure(build(keep).model, rows), mode, (m) => log.debug(m), scan);
   const { model: out, report } = build(mp.keep);
   const result = mp.final;
