@@ -19,3 +19,4 @@ export { Sf2Error, ExitCode, UsageError, InputError, UnsupportedError, ParityErr
 export { TOOL_VERSION } from './version.js';
 export { optimize, PASSES, runPasses, type Pass, type PassReport, type PassOptions, type PassContext } from './passes/index.js';
 export { runParity, parityForBundle, loadReferences, verifyBundle, signBundle, readNpy, readNpz, writeNpy, writeNpz, DEFAULT_THRESHOLDS, type ParityReport, type ReferenceSet } from './parity/index.js';
+export { quantizeFloat16, quantizeInt8, quantizeWeightPerChannel, dequantizePerChannel, toFloat16, fromFloat16, type QuantizeDetails, type QuantizeOptions, type MeasureInputs } from './quantize/index.js';
