@@ -10,7 +10,7 @@ import { encodeOnnx } from '../../../src/onnx/export.js';
 import { flipWidth } from '../../../src/parity/references.js';
 import { maxAbsDiff, minRowCosine, runOrt, seededFloats } from '../../helpers/ort.js';
 import { DawnHarness, dawnUnavailable, writeBundle, type Written } from './harness.js';
-import { tinyFace, zoo } from './models.js';
+import { tinyFace, wide, zoo } from './models.js';
 
 const why = await dawnUnavailable();
 if (why) console.warn(`skipping the Dawn tests: ${why}`);
@@ -53,6 +53,26 @@ describe.skipIf(!!why)('sf2.js on Dawn', () => {
     expect(minRowCosine(y, zooRef, D)).toBeGreaterThanOrEqual(minCos);
     expect(maxAbsDiff(y, zooRef)).toBeLessThan(maxDiff);
     await h.dispose(id);
+  });
+
+  it('runs every tile shape of the tiled convolution (wide channels, split-K with an epilogue) like onnxruntime', async () => {
+    const m = wide();
+    const b = await writeBundle(m, ['fp32', 'fp16']);
+    try {
+      const n = 2;
+      const x = seededFloats(n * 3 * 64 * 64, 4);
+      const ref = Object.values(await runOrt(encodeOnnx(m), { input: { data: x, dims: [n, 3, 64, 64] } }))[0]!;
+      for (const [precision, minCos] of [['fp32', 0.99999], ['fp16', 0.9995]] as const) {
+        const { id } = await h.load(b.dir, precision);
+        const y = await h.embed(id, x);
+        await h.dispose(id);
+        // The same bounds as the op zoo: summation order (fp32), weights rounded to 11 bits (fp16).
+        expect(minRowCosine(y, ref, 32), precision).toBeGreaterThanOrEqual(minCos);
+        if (precision === 'fp32') expect(maxAbsDiff(y, ref)).toBeLessThan(1e-4);
+      }
+    } finally {
+      b.cleanup();
+    }
   });
 
   it('computes flipTTA and normalization on the GPU, and splits batches and weights under a small binding limit', async () => {

@@ -128,3 +128,27 @@ export function tinyFace(): Model {
   const e = b.node('Gemm', [flat, b.const([16, 16 * 49], uni(b.r, 16 * 16 * 49, -0.05, 0.05)), b.const([16], uni(b.r, 16, -0.1, 0.1))], { transB: attr.int(1) });
   return b.finish(e);
 }
+
+/**
+ * Wide channels, so the tiled convolution meets each of its tile shapes:
+ * [N, 3, 64, 64] -> 32. Tiles (chooseTile): 64x64x64 (RM 4, RNQ 2), 62x62x64
+ * (RM 2, RNQ 2), 31x31x64 (RM 1, RNQ 1), 16x16x256 (RM 1, RNQ 2), 8x8x256, and
+ * 4x4x256 with K = 2304 (split-K 8, then PRelu and a residual add in the
+ * reduction's epilogue); narrow 1x1 convs in between take the direct kernel.
+ */
+export function wide(): Model {
+  const b = new Builder(rng(13));
+  const x = b.input(64, 64);
+  let y = b.conv(x, 3, 64, 3, { pad: 1 }); // 64x64
+  y = b.conv(y, 64, 8, 1);
+  y = b.node('Relu', [b.conv(y, 8, 64, 3)]); // 62x62
+  y = b.conv(y, 64, 8, 1);
+  y = b.conv(y, 8, 64, 3, { stride: 2, pad: 1 }); // 31x31
+  y = b.conv(y, 64, 256, 3, { stride: 2, pad: 1 }); // 16x16
+  y = b.conv(y, 256, 256, 3, { stride: 2, pad: 1 }); // 8x8
+  y = b.conv(y, 256, 256, 3, { stride: 2, pad: 1 }); // 4x4, split-K
+  y = b.node('Add', [b.prelu(b.conv(y, 256, 256, 3, { pad: 1 }), 256), y]);
+  const flat = b.node('Flatten', [b.node('GlobalAveragePool', [y])], { axis: attr.int(1) });
+  const e = b.node('Gemm', [flat, b.const([32, 256], uni(b.r, 32 * 256, -0.2, 0.2)), b.const([32], uni(b.r, 32, -0.1, 0.1))], { transB: attr.int(1) });
+  return b.finish(e);
+}

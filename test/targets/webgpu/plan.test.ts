@@ -12,7 +12,9 @@ import { packQuads } from '../../../src/targets/webgpu/pack.js';
 import { webgpuTarget } from '../../../src/targets/webgpu/target.js';
 import { float16BitsToFloat32 } from '../../../src/ir/float16.js';
 import { seededFloats } from '../../helpers/ort.js';
-import { Builder, tinyFace, unsupported, zoo } from './models.js';
+import { Builder, tinyFace, unsupported, wide, zoo } from './models.js';
+import type { ConvLayer } from '../../../src/targets/webgpu/plan.js';
+import { chooseTile } from '../../../src/targets/webgpu/wgsl/conv.js';
 
 const build = (m = zoo(), precision: 'fp32' | 'fp16' | 'int8' = 'fp32') => buildBundle(m.graph, { precision, contract: contractOf(m), generatedBy: 'test' });
 
@@ -39,6 +41,13 @@ describe('lowering and fusion', () => {
       'fc+affine', // Gemm + BN1d
       'fc+affine', // MatMul + Add
     ]);
+  });
+
+  it('gives the wide model every tile shape of the tiled convolution (the Dawn test runs it)', () => {
+    const tiles = planGraph(wide().graph).layers.filter((l): l is ConvLayer => l.kind === 'conv').map((l) => chooseTile(l));
+    const tiled = tiles.filter((t) => t.kind === 'tiled').map((t) => `rm${t.rm} rnq${t.rnq} split${t.splitK}`);
+    expect(tiled).toEqual(['rm4 rnq2 split1', 'rm2 rnq2 split1', 'rm1 rnq1 split1', 'rm1 rnq2 split1', 'rm1 rnq1 split1', 'rm1 rnq1 split8', 'rm1 rnq1 split8']);
+    expect(tiles.filter((t) => t.kind === 'direct')).toHaveLength(2);
   });
 
   it('refuses every unsupported op at once, naming each node, before anything is written', () => {

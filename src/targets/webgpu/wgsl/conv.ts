@@ -234,10 +234,10 @@ fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wg: ve
     body.push('      let im = m / OHW;');
     body.push('      let p = m - im * OHW;');
     for (let j = 0; j < rnq; j++) {
-      body.push(`      let q${j} = q0 + ty + ${j * ty}u;`);
-      body.push(`      if (q${j} < COUTQ) {`);
+      body.push(`      let oq${j} = q0 + ty + ${j * ty}u;`);
+      body.push(`      if (oq${j} < COUTQ) {`);
       for (let c = 0; c < 4; c++) {
-        const co = `q${j} * 4u + ${c}u`;
+        const co = `oq${j} * 4u + ${c}u`;
         const pre = l.cout % 4 !== 0 && c > 0 ? `        if (${co} < COUT) { ` : '        { ';
         if (splitK === 1) body.push(`${pre}let co = ${co}; let idx = (im * COUT + co) * OHW + p; Y[idx] = ${A}(epi(acc${i}_${j}[${c}], co, idx)); }`);
         else body.push(`${pre}let co = ${co}; S[((wg.z * P.n + im) * COUT + co) * OHW + p] = acc${i}_${j}[${c}]; }`);
