@@ -9,9 +9,9 @@
  * the device does not support it"); the 'ort-cpu' islands variant (float16
  * storage, float32 compute) runs on any adapter.
  *
- * Opt-in (SF2_WEBGPU_TESTS=1): three sessions take 1.5 to 2 minutes on
- * SwiftShader, half the test budget of the whole suite. The parity step runs
- * every bundle on this runtime anyway; this test pins the float16 behaviour.
+ * Three sessions: about 20 s on SwiftShader on an idle 2-core machine, up to
+ * 2 minutes under heavy load; SF2_WEBGPU_TESTS=0 skips it. Skipped as well
+ * where the runtime's probe finds no adapter (it says why).
  */
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,8 +26,8 @@ import { rowCosines } from '../../../src/quantize/metric.js';
 import { FIXTURES, fixtureArchs, loadReference, optimizedModel } from '../../quantize/helpers.js';
 
 const arch = fixtureArchs().includes('sfnet10') ? 'sfnet10' : fixtureArchs()[0];
-const enabled = process.env.SF2_WEBGPU_TESTS === '1';
-const probe = enabled ? await ortNodeWebgpu.probe() : { available: false as const, reason: 'SF2_WEBGPU_TESTS is not 1' };
+const enabled = process.env.SF2_WEBGPU_TESTS !== '0';
+const probe = enabled ? await ortNodeWebgpu.probe() : { available: false as const, reason: 'SF2_WEBGPU_TESTS=0' };
 
 describe.skipIf(!arch || !probe.available)('onnx bundles on onnxruntime-node webgpu', () => {
   it('int8 runs; fp16 runs where the adapter has shader-f16, and its islands variant runs everywhere', { timeout: 240_000 }, async () => {
