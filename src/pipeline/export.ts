@@ -25,7 +25,7 @@ import { SPHEREFACE2_MEAN, SPHEREFACE2_STD, type ModelContract } from './contrac
 import { buildManifest, MANIFEST_FILE, type Manifest } from './manifest.js';
 import { sealManifest } from '../parity/verify.js';
 import { DEFAULT_PRECISIONS, type Precision } from './precision.js';
-import { readNpy, readNpz, toFloat32 } from '../parity/npy.js';
+import { readNpy, readNpz, toFloat32, toFloat64 } from '../parity/npy.js';
 import { loadImages } from '../parity/references.js';
 import { finishParity, type ParityOptions, type ParitySummary } from './parity-step.js';
 
@@ -188,15 +188,31 @@ async function calibrationFromFlag(options: ExportOptions, contract: ModelContra
  * synthetic inputs and says so.
  */
 function calibrationFromReferences(options: ExportOptions, log: Logger): CalibrationData | undefined {
-  const arr = options.inputs
-    ? readNpy(options.inputs)
-    : options.reference && /\.npz$/i.test(options.reference)
-      ? readNpz(options.reference).get('inputs')
-      : undefined;
-  if (!arr) return undefined;
-  if (arr.shape.length !== 4) return undefined; // the parity step reports the bad shape
-  log.debug(`calibration: ${arr.shape[0]} reference inputs`);
-  return { data: toFloat32(arr), dims: arr.shape };
+  if (options.inputs) {
+    const arr = readNpy(options.inputs);
+    if (arr.shape.length !== 4) return undefined; // the parity step reports the bad shape
+    return { data: toFloat32(arr), dims: arr.shape, source: `${basename(options.inputs)} inputs` };
+  }
+  if (!options.reference || !/\.npz$/i.test(options.reference)) return undefined;
+  const npz = readNpz(options.reference);
+  const x = npz.get('inputs');
+  if (!x || x.shape.length !== 4) return undefined;
+  const e = npz.get('embeddings');
+  const n = x.shape[0]!;
+  const pairs = npz.get('pairs');
+  const issame = npz.get('issame');
+  log.debug(`calibration: ${n} reference inputs`);
+  // With the PyTorch embeddings and pairs, the quantizer's sensitivity pass
+  // measures against PyTorch and checks decision flips, as parity will.
+  const emb = e && e.shape.length === 2 && e.shape[0] === n ? toFloat32(e) : undefined;
+  const pairsOk = pairs && issame && pairs.shape.length === 2 && pairs.shape[1] === 2 && issame.shape[0] === pairs.shape[0];
+  return {
+    data: toFloat32(x),
+    dims: x.shape,
+    source: `${basename(options.reference)} inputs`,
+    ...(emb ? { embeddings: emb } : {}),
+    ...(pairsOk ? { pairs: Int32Array.from(toFloat64(pairs!), (v) => Math.trunc(v)), issame: Uint8Array.from(toFloat64(issame!), (v) => (v ? 1 : 0)) } : {}),
+  };
 }
 
 async function sha256(path: string): Promise<string> {
