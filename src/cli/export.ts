@@ -29,6 +29,8 @@ export interface ExportCommandOptions {
   calibrationMethod?: string;
   minCosine?: string;
   maxFlips?: string;
+  int8Scheme?: string;
+  sensitivity?: string;
   runtime?: string;
   rows?: string;
 }
@@ -61,6 +63,8 @@ export async function exportCommand(model: string, opts: ExportCommandOptions, l
   if (opts.calibrationMethod && !['minmax', 'percentile', 'entropy'].includes(opts.calibrationMethod)) {
     throw new UsageError(`--calibration-method ${opts.calibrationMethod}: expected minmax, percentile or entropy`);
   }
+  if (opts.int8Scheme && !['weight-only', 'qdq'].includes(opts.int8Scheme)) throw new UsageError(`--int8-scheme ${opts.int8Scheme}: expected weight-only or qdq`);
+  if (opts.sensitivity && !['auto', 'always', 'off'].includes(opts.sensitivity)) throw new UsageError(`--sensitivity ${opts.sensitivity}: expected auto, always or off`);
   if (opts.tfjsInput && !['nchw', 'nhwc'].includes(opts.tfjsInput)) throw new UsageError(`--tfjs-input ${opts.tfjsInput}: expected nchw or nhwc`);
   const options: ExportOptions = {
     out: opts.out,
@@ -81,6 +85,8 @@ export async function exportCommand(model: string, opts: ExportCommandOptions, l
     targetOptions: {
       tfjsInput: opts.tfjsInput as 'nchw' | 'nhwc' | undefined,
       calibrationMethod: opts.calibrationMethod as 'minmax' | 'percentile' | 'entropy' | undefined,
+      int8Scheme: opts.int8Scheme as 'qdq' | 'weight-only' | undefined,
+      sensitivity: opts.sensitivity as 'auto' | 'always' | 'off' | undefined,
     },
     log,
   };

@@ -73,6 +73,8 @@ function buildProgram(run: Runner): Command {
     .option('--tfjs-input <layout>', 'tfjs bundle input layout: nchw (default) or nhwc')
     .option('--calibration <path>', 'int8 calibration inputs: a .npy [N,3,H,W] or a folder of aligned faces (default: the reference inputs)')
     .option('--calibration-method <m>', 'int8 activation ranges: minmax, percentile or entropy')
+    .option('--int8-scheme <s>', 'ONNX int8: weight-only (default, most accurate) or qdq (static, faster on cpu)')
+    .option('--sensitivity <when>', 'keep the worst layers in higher precision: auto (when a threshold fails), always, off', 'auto')
     .option('--sign-key <file>', 'ed25519 private key (PEM) to sign the bundle')
     .option('-f, --force', 'replace an existing output folder')
     .option('--no-parity', 'skip the parity check (the bundle then has no report and does not verify)')
