@@ -29,7 +29,9 @@
  *
  * Needs `npm run build` first (imports dist/). Model: SF2_BENCH_MODEL (default
  * fixtures/iresnet18.eval.onnx). SF2_BENCH_ROUNDS (default 3), SF2_BENCH_RUNS (5).
- * SF2_BENCH_ONLY=prep runs only the preprocessing part.
+ * SF2_BENCH_ONLY=prep runs only the preprocessing part, =engines only the engines; SF2_BENCH_BATCHES (default
+ * "1,8") and SF2_BENCH_WARMUP (3) for big models; bench/webgpu-wide-model.mjs writes a
+ * full-width IResNet-18-shaped model for the tiled kernels.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem, loadavg } from 'node:os';
@@ -44,7 +46,8 @@ const { tfjsPageHtml, TFJS_SCRIPTS, scriptMount } = await import(join(root, 'dis
 const modelPath = resolve(root, process.env.SF2_BENCH_MODEL ?? 'fixtures/iresnet18.eval.onnx');
 const ROUNDS = Number(process.env.SF2_BENCH_ROUNDS ?? 3);
 const RUNS = Number(process.env.SF2_BENCH_RUNS ?? 5);
-const BATCHES = [1, 8];
+const BATCHES = (process.env.SF2_BENCH_BATCHES ?? '1,8').split(',').map(Number);
+const WARMUP = Number(process.env.SF2_BENCH_WARMUP ?? 3);
 
 const ORT_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>ort webgpu</title></head><body>
 <script type="module">
@@ -117,7 +120,7 @@ try {
     const onlyPrep = process.env.SF2_BENCH_ONLY === 'prep';
     const fws = onlyPrep ? [] : [['sf2', pages.sf2], ['sf2fp16', pages.sf2fp16], ['ort', pages.ort], ['tfjs', pages.tfjs]];
     log('warming up ...');
-    for (const n of BATCHES) for (const [fw, p] of fws) await timeIn(p, fw.startsWith('sf2') ? 'sf2' : fw, n, 3);
+    for (const n of BATCHES) for (const [fw, p] of fws) await timeIn(p, fw.startsWith('sf2') ? 'sf2' : fw, n, WARMUP);
     const samples = {};
     const heads = {};
     for (let r = 0; r < ROUNDS; r++) {
@@ -134,7 +137,8 @@ try {
 
     // Preprocessing + flipTTA: GPU vs JS (sf2 fp32).
     const prep = {};
-    for (const n of BATCHES) {
+    const skipPrep = process.env.SF2_BENCH_ONLY === 'engines';
+    for (const n of skipPrep ? [] : BATCHES) {
       prep[n] = await pages.sf2.evaluate(
         async ({ n, H, W, D, runs, rounds }) => {
           const px = new Uint8Array(n * H * W * 4).map((_, i) => (i * 2654435761) >>> 24);
@@ -217,18 +221,19 @@ try {
     const lines = [];
     lines.push(`### ${basename(modelPath)}: sf2 WebGPU bundle vs onnxruntime-web webgpu vs tfjs-backend-webgpu`);
     lines.push('');
-    lines.push(`Headless Chromium ${h.chromiumVersion}, adapter: ${adapter}; Chromium flags ${probe.args.join(' ') || '(none)'}; onnxruntime-web ${ortInfo.version?.web ?? ortInfo.version?.common ?? '?'}, tfjs ${tfInfo.version}; machine ${cpus().length} x ${cpus()[0]?.model?.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, load average ${loadavg()[0].toFixed(1)} at the end; ${new Date().toISOString().slice(0, 10)}. Median latency (ms) of ${RUNS} calls per round, median of ${ROUNDS} rounds, after 3 warm-up calls. Script: bench/webgpu-chromium.bench.mjs.`);
+    lines.push(`Headless Chromium ${h.chromiumVersion}, adapter: ${adapter}; Chromium flags ${probe.args.join(' ') || '(none)'}; onnxruntime-web ${ortInfo.version?.web ?? ortInfo.version?.common ?? '?'}, tfjs ${tfInfo.version}; machine ${cpus().length} x ${cpus()[0]?.model?.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, load average ${loadavg()[0].toFixed(1)} at the end; ${new Date().toISOString().slice(0, 10)}. Median latency (ms) of ${RUNS} calls per round, median of ${ROUNDS} rounds, after ${WARMUP} warm-up calls. Script: bench/webgpu-chromium.bench.mjs.`);
     lines.push('');
     if (!onlyPrep) {
-    lines.push('| engine | bundle | batch 1 | batch 8 | per image at 8 |');
-    lines.push('|---|---|---|---|---|');
-    const row = (name, bundle, fw) => lines.push(`| ${name} | ${bundle} | ${fmt(med(samples[`${fw}/1`]))} | ${fmt(med(samples[`${fw}/8`]))} | ${fmt(med(samples[`${fw}/8`]) / 8)} |`);
+    lines.push(`| engine | bundle | ${BATCHES.map((b) => `batch ${b}`).join(' | ')} |`);
+    lines.push(`|---|---|${BATCHES.map(() => '---|').join('')}`);
+    const row = (name, bundle, fw) => lines.push(`| ${name} | ${bundle} | ${BATCHES.map((b) => fmt(med(samples[`${fw}/${b}`]))).join(' | ')} |`);
     row('sf2.js (this bundle)', 'webgpu/fp32', 'sf2');
     row('sf2.js (this bundle)', 'webgpu/fp16 (f16 weights, f32 math)', 'sf2fp16');
     row('onnxruntime-web webgpu', 'onnx/model.fp32.onnx', 'ort');
     row('tfjs-backend-webgpu', 'tfjs/fp32', 'tfjs');
     lines.push('');
     }
+    if (!skipPrep) {
     lines.push('Preprocessing and flip-TTA (sf2 fp32): RGBA bytes in, normalized flip-TTA embeddings out.');
     lines.push('');
     lines.push('| batch | whole call, GPU path | whole call, JS path | GPU input kernel (bytes -> x, mirror) | JS normalize + mirror | GPU finish kernel (sum, L2) | JS sum + L2 | upload GPU / JS path | max abs diff |');
@@ -238,7 +243,9 @@ try {
       lines.push(`| ${n} | ${fmt(q.gpu)} ms | ${fmt(q.js)} ms | ${q.gpuInput.toFixed(2)} ms | ${q.jsOnly.toFixed(2)} ms | ${q.gpuFinish.toFixed(2)} ms | ${q.jsPost.toFixed(3)} ms | ${(q.uploadGpu / 1024).toFixed(0)} KiB / ${(q.uploadJs / 1024).toFixed(0)} KiB | ${q.diff.toExponential(1)} |`);
     }
     lines.push('');
-    if (!onlyPrep) lines.push(`Outputs agree: first values at batch 1 sf2 ${heads['sf2/1'].map((v) => v.toFixed(5)).join(', ')}; ort ${heads['ort/1'].map((v) => v.toFixed(5)).join(', ')}; tfjs ${heads['tfjs/1'].map((v) => v.toFixed(5)).join(', ')}.`);
+    }
+    const b0 = BATCHES[0];
+    if (!onlyPrep) lines.push(`Outputs agree: first values at batch ${b0} sf2 ${heads[`sf2/${b0}`].map((v) => v.toFixed(5)).join(', ')}; ort ${heads[`ort/${b0}`].map((v) => v.toFixed(5)).join(', ')}; tfjs ${heads[`tfjs/${b0}`].map((v) => v.toFixed(5)).join(', ')}.`);
     console.log(lines.join('\n'));
   } finally {
     await h.close();
