@@ -31,7 +31,8 @@
  * fixtures/iresnet18.eval.onnx). SF2_BENCH_ROUNDS (default 3), SF2_BENCH_RUNS (5).
  * SF2_BENCH_ONLY=prep runs only the preprocessing part, =engines only the engines; SF2_BENCH_BATCHES (default
  * "1,8") and SF2_BENCH_WARMUP (3) for big models; bench/webgpu-wide-model.mjs writes a
- * full-width IResNet-18-shaped model for the tiled kernels.
+ * full-width IResNet-18-shaped model for the tiled kernels; SF2_BENCH_TFJS=0 leaves
+ * tfjs out (on that model its bundle did not finish loading in this Chromium).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem, loadavg } from 'node:os';
@@ -89,10 +90,14 @@ try {
     await pages.sf2fp16.waitForFunction(() => window.sf2ready === true);
     await pages.ort.waitForFunction(() => window.benchReady === true);
     await pages.tfjs.waitForFunction(() => window.sf2tfjsReady === true);
+    log('loading the sf2 bundles ...');
     const info = await pages.sf2.evaluate(() => window.sf2wg.load('/bundle/webgpu/fp32/'));
     await pages.sf2fp16.evaluate(() => window.sf2wg.load('/bundle/webgpu/fp16/'));
+    log('loading the ONNX bundle in onnxruntime-web ...');
     const ortInfo = await pages.ort.evaluate(() => window.bench.load('/bundle/onnx/model.fp32.onnx'));
-    const tfInfo = await pages.tfjs.evaluate(async () => ({ ...(await window.sf2tfjs.init()), ...(await window.sf2tfjs.load('/bundle/tfjs/fp32/model.json')) }));
+    const withTfjs = process.env.SF2_BENCH_TFJS !== '0';
+    if (withTfjs) log('loading the tfjs bundle ...');
+    const tfInfo = withTfjs ? await pages.tfjs.evaluate(async () => ({ ...(await window.sf2tfjs.init()), ...(await window.sf2tfjs.load('/bundle/tfjs/fp32/model.json')) })) : { version: '(not run)' };
     const [, H, W] = info.info.inputShape;
     const D = info.info.dim;
 
@@ -118,7 +123,7 @@ try {
         { fw, n, runs, H, W },
       );
     const onlyPrep = process.env.SF2_BENCH_ONLY === 'prep';
-    const fws = onlyPrep ? [] : [['sf2', pages.sf2], ['sf2fp16', pages.sf2fp16], ['ort', pages.ort], ['tfjs', pages.tfjs]];
+    const fws = onlyPrep ? [] : [['sf2', pages.sf2], ['sf2fp16', pages.sf2fp16], ['ort', pages.ort], ...(withTfjs ? [['tfjs', pages.tfjs]] : [])];
     log('warming up ...');
     for (const n of BATCHES) for (const [fw, p] of fws) await timeIn(p, fw.startsWith('sf2') ? 'sf2' : fw, n, WARMUP);
     const samples = {};
@@ -230,7 +235,7 @@ try {
     row('sf2.js (this bundle)', 'webgpu/fp32', 'sf2');
     row('sf2.js (this bundle)', 'webgpu/fp16 (f16 weights, f32 math)', 'sf2fp16');
     row('onnxruntime-web webgpu', 'onnx/model.fp32.onnx', 'ort');
-    row('tfjs-backend-webgpu', 'tfjs/fp32', 'tfjs');
+    if (withTfjs) row('tfjs-backend-webgpu', 'tfjs/fp32', 'tfjs');
     lines.push('');
     }
     if (!skipPrep) {
@@ -245,7 +250,7 @@ try {
     lines.push('');
     }
     const b0 = BATCHES[0];
-    if (!onlyPrep) lines.push(`Outputs agree: first values at batch ${b0} sf2 ${heads[`sf2/${b0}`].map((v) => v.toFixed(5)).join(', ')}; ort ${heads[`ort/${b0}`].map((v) => v.toFixed(5)).join(', ')}; tfjs ${heads[`tfjs/${b0}`].map((v) => v.toFixed(5)).join(', ')}.`);
+    if (!onlyPrep) lines.push(`Outputs agree: first values at batch ${b0} sf2 ${heads[`sf2/${b0}`].map((v) => v.toFixed(5)).join(', ')}; ort ${heads[`ort/${b0}`].map((v) => v.toFixed(5)).join(', ')}${withTfjs ? `; tfjs ${heads[`tfjs/${b0}`].map((v) => v.toFixed(5)).join(', ')}` : ''}.`);
     console.log(lines.join('\n'));
   } finally {
     await h.close();
