@@ -72,7 +72,7 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
 
   let end = log.step(`loading ${modelPath}`);
   const model = loadOnnx(modelPath, { onWarning: (w) => log.warn(w) });
-  const source = { path: basename(modelPath), sha256: await sha256(modelPath), bytes: statSync(modelPath).size };
+  const source = { path: basename(modelPath), sha256: sha256FileSync(modelPath), bytes: statSync(modelPath).size };
   end(`${model.graph.nodes.length} nodes, opset ${model.opset('') ?? '?'}`);
 
   end = log.step('optimizing');
@@ -215,6 +215,3 @@ function calibrationFromReferences(options: ExportOptions, log: Logger): Calibra
   };
 }
 
-async function sha256(path: string): Promise<string> {
-  return sha256FileSync(path);
-}

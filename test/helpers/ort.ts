@@ -17,6 +17,7 @@ import * as ort from 'onnxruntime-node';
 import { cloneModel } from '../../src/ir/clone.js';
 import type { Model } from '../../src/ir/model.js';
 import { encodeOnnx } from '../../src/onnx/export.js';
+import { mulberry32 } from '../../src/parity/references.js';
 
 export interface Feed {
   readonly data: Float32Array | BigInt64Array | Int32Array | Uint8Array;
@@ -122,17 +123,8 @@ export function withOutputs(model: Model, names: readonly string[]): Model {
   return copy;
 }
 
-/** mulberry32: a tiny seeded PRNG, good enough for test inputs. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the same PRNG the parity engine's synthetic inputs use. */
+export const rng = mulberry32;
 
 /** `count` values uniform in [lo, hi) from `seed`. */
 export function seededFloats(count: number, seed: number, lo = -1, hi = 1): Float32Array {

@@ -11,22 +11,12 @@ import { loadOnnx } from '../../src/onnx/import.js';
 import { encodeOnnx, saveOnnx } from '../../src/onnx/export.js';
 import { onnx } from '../../src/onnx/proto.js';
 import { mainFixtures, variantFixtures } from '../helpers/fixtures.js';
+import { seededFloats } from '../helpers/ort.js';
 
 const models = [...mainFixtures(), ...variantFixtures()];
 
 /** Deterministic inputs in [-1, 1] (the range of preprocessed faces). */
-function seededInput(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
+const seededInput = (n: number, seed: number): Float32Array => seededFloats(n, seed, -1, 1);
 
 async function runAll(pathOrBytes: string | Uint8Array): Promise<Record<string, Float32Array>> {
   const sess = typeof pathOrBytes === 'string'
