@@ -19,6 +19,12 @@ export const ExitCode = {
   parity: 5,
   /** Verification failed: a bundle's files, report or signature do not hold. */
   verify: 6,
+  /**
+   * Unverified: some bundle file was run by no runtime at all (every runtime that
+   * could run it was skipped: no adapter, a missing GPU feature, a missing package).
+   * Not a parity failure; `--allow-unverified` accepts it.
+   */
+  unverified: 7,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -67,6 +73,12 @@ export class ParityError extends Sf2Error {
 export class VerifyError extends Sf2Error {
   constructor(message: string, hint?: string) {
     super(ExitCode.verify, 'verify', message, hint);
+  }
+}
+
+export class UnverifiedError extends Sf2Error {
+  constructor(message: string, hint?: string) {
+    super(ExitCode.unverified, 'unverified', message, hint);
   }
 }
 
