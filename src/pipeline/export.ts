@@ -20,7 +20,7 @@ import { optimize } from '../passes/index.js';
 import type { PassReport } from '../passes/pass.js';
 import { loadTarget } from '../targets/registry.js';
 import type { BundleFile, CalibrationData, Target, TargetName, TargetOptions } from '../targets/target.js';
-import { BundleDir, sha256FileSync } from './bundle-dir.js';
+import { BundleDir, preflight, sha256FileSync } from './bundle-dir.js';
 import { SPHEREFACE2_MEAN, SPHEREFACE2_STD, type ModelContract } from './contract.js';
 import { buildManifest, MANIFEST_FILE, type Manifest } from './manifest.js';
 import { sealManifest } from '../parity/verify.js';
@@ -64,6 +64,8 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
   if (targets.length === 0) throw new UsageError('no target given', 'pass --target onnx, tfjs, webgpu or web');
   const out = options.out ?? defaultOutDir(modelPath);
   if (resolve(out) === resolve(modelPath)) throw new UsageError('--out is the input model itself', 'choose an output folder');
+  // --out rules (never the cwd, the model's folder or a parent; --force only over a bundle; writable) before any work.
+  preflight(out, { force: !!options.force, model: modelPath });
 
   // Everything that can be refused is refused before anything is written.
   const loaded = loadTarget; // lazy targets
@@ -97,7 +99,7 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
     throw new UnsupportedError('target', `cannot write ${problems.length === 1 ? 'this bundle' : 'these bundles'}: ${problems.join('; ')}`, 'see docs/targets.md for what each target supports');
   }
 
-  const dir = BundleDir.open(out, !!options.force);
+  const dir = BundleDir.open(out, { force: !!options.force, model: modelPath });
   try {
     const calibration: CalibrationData | undefined = options.calibrationData ?? (await calibrationFromFlag(options, contract)) ?? calibrationFromReferences(options, log);
     const files: BundleFile[] = [];
