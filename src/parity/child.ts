@@ -16,13 +16,11 @@
  *     await w.close();
  *
  * A child that dies fails every pending call with its exit status and the
- * tail of its stderr.
+ * tail of its stderr. The program never touches the filesystem: it is sent
+ * over IPC and imported from a data: URL (see BOOTSTRAP), and the child ends
+ * when its parent does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 const BOOT = (requireBase: string) => `
 import { createRequire } from 'node:module';
@@ -42,6 +40,12 @@ process.on('message', async (m) => {
   }
 });
 process.on('disconnect', () => process.exit(0));
+// Tied to the parent's life: a parent killed with SIGKILL closes the IPC channel
+// ('disconnect' above); a reparented child (ppid changed) also ends.
+{
+  const parent = process.ppid;
+  setInterval(() => { if (process.ppid !== parent || !process.connected) process.exit(0); }, 1000).unref();
+}
 process.send({ ready: true });
 `;
 
@@ -59,18 +63,20 @@ interface Pending {
   reject(e: Error): void;
 }
 
-function programFile(source: string): string {
+/**
+ * The child's whole program is sent over its private IPC channel and imported
+ * from a `data:` URL: no file is ever written or read (a worker file in a
+ * shared $TMPDIR could be planted by another user and would run as us). The
+ * only code given to `node -e` is this fixed bootstrap.
+ */
+const BOOTSTRAP = `process.once('message', (m) => {
+  if (!m || typeof m.program !== 'string') process.exit(70);
+  import('data:text/javascript;base64,' + m.program).catch((e) => { process.stderr.write(String(e && e.stack || e) + '\\n'); process.exit(70); });
+});`;
+
+function programText(source: string): string {
   const requireBase = new URL('../../package.json', import.meta.url).href;
-  const text = BOOT(requireBase) + source + LOOP;
-  const dir = join(tmpdir(), 'sf2-export-workers');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `w-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.mjs`);
-  if (!existsSync(file)) {
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-  }
-  return file;
+  return BOOT(requireBase) + source + LOOP;
 }
 
 export class ChildWorker {
@@ -105,13 +111,13 @@ export class ChildWorker {
 
   /** Start a worker running `source` (see the module comment). */
   static start(source: string, options: ChildOptions): Promise<ChildWorker> {
-    const file = programFile(source);
-    const child = spawn(process.execPath, [file], {
+    const child = spawn(process.execPath, ['-e', BOOTSTRAP], {
       env: options.env ?? (process.env as Record<string, string>),
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'advanced',
     });
     const w = new ChildWorker(child, options.name);
+    child.send({ program: Buffer.from(programText(source), 'utf8').toString('base64') }, () => {});
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
