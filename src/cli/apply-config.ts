@@ -1,38 +1,37 @@
-/** Merge sf2-export.config.json into the export command's options: a flag given on the command line wins. */
-import { listValue, loadConfig, type ConfigKey } from './config.js';
-import type { ExportCommandOptions } from './export.js';
+/**
+ * Merge sf2-export.config.json into a command's options: a flag given on the
+ * command line wins. The keys come from the command's own flag table
+ * (config.ts), so a new flag is a config key without any list to update.
+ */
+import type { Command } from 'commander';
+import { configKeys, loadConfig, type ConfigFlag } from './config.js';
 import type { Logger } from './log.js';
 
-/** config key -> commander option key */
-const FLAG_OF: Readonly<Record<ConfigKey, string>> = {
-  targets: 'target',
-  precisions: 'precision',
-  out: 'out',
-  reference: 'reference',
-  inputs: 'inputs',
-  images: 'images',
-  embedding: 'embedding',
-  device: 'device',
-  tfjsInput: 'tfjsInput',
-  thresholds: 'thresholds',
-  signKey: 'signKey',
-  calibration: 'calibration',
-  calibrationMethod: 'calibrationMethod',
-};
+/** The flag table of a commander command, as config.ts needs it. */
+export function flagsOf(cmd: Command): ConfigFlag[] {
+  // A switch (--force, --no-parity) takes no value: its config value is true or false.
+  return cmd.options.map((o) => ({ key: o.attributeName(), boolean: !o.required && !o.optional }));
+}
 
-export function applyConfig(
-  opts: Record<string, unknown>,
-  sourceOf: (key: string) => string | undefined,
+/**
+ * `opts` with the config file's values for every option not given on the
+ * command line. `shared`: the file is another command's (the export's); keys
+ * of that command's flags that this one lacks are ignored.
+ */
+export function applyConfig<T extends Record<string, unknown>>(
+  opts: T,
+  cmd: Command,
   log: Logger,
-): ExportCommandOptions {
-  const loaded = loadConfig(opts.config as string | undefined);
+  shared?: Command,
+): T {
+  const others = shared ? configKeys(flagsOf(shared)) : [];
+  const loaded = loadConfig(opts.config as string | undefined, flagsOf(cmd), process.cwd(), { ignore: others });
   const out: Record<string, unknown> = { ...opts };
-  if (!loaded) return out as ExportCommandOptions;
+  if (!loaded) return out as T;
   log.debug(`config: ${loaded.path}`);
-  for (const [k, v] of Object.entries(loaded.config) as [ConfigKey, unknown][]) {
-    const flag = FLAG_OF[k];
-    if (sourceOf(flag) === 'cli') continue; // the command line wins
-    out[flag] = k === 'targets' || k === 'precisions' ? listValue(v) : v;
+  for (const [flag, v] of Object.entries(loaded.config)) {
+    if (cmd.getOptionValueSource(flag) === 'cli') continue; // the command line wins
+    out[flag] = v;
   }
-  return out as ExportCommandOptions;
+  return out as T;
 }

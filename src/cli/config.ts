@@ -4,14 +4,22 @@
  * flags override it. Unknown keys are an error (with a suggestion), so a typo
  * never silently drops a threshold.
  *
+ * The keys are not a second list to keep in step: they are the command's own
+ * flags (its commander option table), by their camelCase names, minus the ones
+ * that only make sense for one run (NOT_CONFIG below). So every flag a CI job
+ * would pin is a key, today and for every flag added later:
+ *
  * {
- *   "targets": ["onnx", "tfjs", "webgpu"] | "web",
- *   "precisions": ["fp32", "fp16"],
- *   "out": "dist/model", "reference": "ref.npz", "inputs": "x.npy", "images": "faces/",
- *   "embedding": "features", "device": "cpu" | "gpu" | "all", "tfjsInput": "nchw" | "nhwc",
- *   "thresholds": { "fp32": { "minCosine": 0.99999 }, ... }, "signKey": "key.pem"
+ *   "target": "web" | ["onnx", "tfjs"],  ("targets" too)
+ *   "precision": ["fp32", "fp16"],        ("precisions" too)
+ *   "out": "dist/model", "reference": "ref.npz", "rows": 8, "device": "cpu",
+ *   "runtime": ["onnxruntime-node"], "minCosine": "int8=0.98", "parity": false,
+ *   "thresholds": { "fp32": { "minCosine": 0.99999 } } | "thresholds.json", ...
  * }
- * Relative paths are relative to the config file's folder.
+ * Values: a string, a number (written as the flag would be), a list of strings
+ * for a comma-list flag, true/false for a switch; "thresholds" also takes the
+ * object a --thresholds file holds. Relative paths are relative to the config
+ * file's folder.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -20,12 +28,45 @@ import { suggest } from './suggest.js';
 
 export const CONFIG_FILE = 'sf2-export.config.json';
 
-const PATH_KEYS = ['out', 'reference', 'inputs', 'images', 'signKey', 'calibration'] as const;
-const KEYS = ['targets', 'precisions', 'out', 'reference', 'inputs', 'images', 'embedding', 'device', 'tfjsInput', 'thresholds', 'signKey', 'calibration', 'calibrationMethod'] as const;
-export type ConfigKey = (typeof KEYS)[number];
-export type Config = Partial<Record<ConfigKey, unknown>>;
+/** Flags that are never config keys: one run's output mode, overwriting, and the config itself. */
+export const NOT_CONFIG = ['config', 'json', 'quiet', 'verbose', 'force', 'version', 'help'] as const;
 
-export function loadConfig(explicit: string | undefined, cwd = process.cwd()): { path: string; config: Config } | undefined {
+/** Older plural key names, kept: config key -> flag key. */
+export const KEY_ALIASES: Readonly<Record<string, string>> = { targets: 'target', precisions: 'precision' };
+
+/** Flags whose values are file or folder paths (resolved against the config file's folder). */
+const PATH_FLAGS = new Set(['out', 'reference', 'inputs', 'images', 'signKey', 'calibration', 'thresholds', 'model']);
+
+/** What a config key may hold, from the flag's kind. */
+export interface ConfigFlag {
+  /** commander's attribute name (camelCase of the long flag). */
+  readonly key: string;
+  /** true for a switch (--force, --no-parity): the value is a boolean. */
+  readonly boolean: boolean;
+}
+
+export type Config = Record<string, unknown>;
+
+/** The config keys a command accepts: its flags minus NOT_CONFIG, plus the aliases of those it has. */
+export function configKeys(flags: readonly ConfigFlag[]): string[] {
+  const keys = flags.map((f) => f.key).filter((k) => !(NOT_CONFIG as readonly string[]).includes(k));
+  const aliases = Object.entries(KEY_ALIASES).filter(([, flag]) => keys.includes(flag)).map(([a]) => a);
+  return [...new Set([...keys, ...aliases])].sort();
+}
+
+/**
+ * Read and check the config file. Returns flag key -> value as the flag would
+ * give it (a string, or a boolean for a switch; "thresholds" may stay an object).
+ * With `ignoreUnknown`, keys of other commands' flags are ignored rather than
+ * refused (the parity command shares the export's file), but a key that is no
+ * command's flag is still an error.
+ */
+export function loadConfig(
+  explicit: string | undefined,
+  flags: readonly ConfigFlag[],
+  cwd = process.cwd(),
+  options: { ignore?: readonly string[] } = {},
+): { path: string; config: Config } | undefined {
   const path = explicit ? resolve(cwd, explicit) : resolve(cwd, CONFIG_FILE);
   if (!existsSync(path)) {
     if (explicit) throw new UsageError(`--config ${explicit} does not exist`);
@@ -38,27 +79,36 @@ export function loadConfig(explicit: string | undefined, cwd = process.cwd()): {
     throw new UsageError(`${path} is not valid JSON: ${(e as Error).message}`);
   }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`${path} must hold one JSON object`);
+  const keys = configKeys(flags);
+  const byKey = new Map(flags.map((f) => [f.key, f]));
   const config: Config = {};
   for (const [k, v] of Object.entries(raw)) {
     if (k === '$schema') continue;
-    if (!(KEYS as readonly string[]).includes(k)) {
-      throw new UsageError(`${path}: unknown key "${k}"${suggest(k, KEYS)}`, `allowed keys: ${KEYS.join(', ')}`);
+    if (!keys.includes(k)) {
+      if (options.ignore?.includes(k)) continue;
+      const why = (NOT_CONFIG as readonly string[]).includes(k) ? ` ("${k}" is a flag of one run, not a config key)` : suggest(k, keys);
+      throw new UsageError(`${path}: unknown key "${k}"${why}`, `allowed keys: ${keys.join(', ')}`);
     }
-    config[k as ConfigKey] = (PATH_KEYS as readonly string[]).includes(k) && typeof v === 'string' && !isAbsolute(v) ? resolve(dirname(path), v) : v;
-  }
-  for (const k of ['targets', 'precisions'] as const) {
-    const v = config[k];
-    if (v !== undefined && typeof v !== 'string' && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) {
-      throw new UsageError(`${path}: "${k}" must be a string or a list of strings`);
-    }
-  }
-  for (const k of ['out', 'reference', 'inputs', 'images', 'embedding', 'device', 'tfjsInput', 'signKey', 'calibration', 'calibrationMethod'] as const) {
-    if (config[k] !== undefined && typeof config[k] !== 'string') throw new UsageError(`${path}: "${k}" must be a string`);
-  }
-  if (config.thresholds !== undefined && (typeof config.thresholds !== 'object' || config.thresholds === null || Array.isArray(config.thresholds))) {
-    throw new UsageError(`${path}: "thresholds" must be an object`);
+    const flag = KEY_ALIASES[k] ?? k;
+    if (flag in config) throw new UsageError(`${path}: "${k}" and "${flag}" are the same option`, 'keep one of them');
+    const f = byKey.get(flag)!;
+    config[flag] = configValue(path, k, f, v);
   }
   return { path, config };
+}
+
+function configValue(path: string, key: string, f: ConfigFlag, v: unknown): unknown {
+  if (f.boolean) {
+    if (typeof v !== 'boolean') throw new UsageError(`${path}: "${key}" must be true or false`);
+    return v;
+  }
+  if (f.key === 'thresholds' && v && typeof v === 'object' && !Array.isArray(v)) return v;
+  let s: string;
+  if (typeof v === 'string') s = v;
+  else if (typeof v === 'number' && Number.isFinite(v)) s = String(v);
+  else if (Array.isArray(v) && v.length && v.every((x) => typeof x === 'string')) s = v.join(',');
+  else throw new UsageError(`${path}: "${key}" must be a string${f.key === 'thresholds' ? ', an object' : ''}, a number or a list of strings`);
+  return PATH_FLAGS.has(f.key) && !isAbsolute(s) ? resolve(dirname(path), s) : s;
 }
 
 /** A config list as the comma string the flags use. */

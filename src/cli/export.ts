@@ -8,6 +8,7 @@ import { suggest } from './suggest.js';
 import { readFileSync } from 'node:fs';
 import { parseThresholdFlag, thresholdsFromConfig, type ThresholdOverrides } from '../parity/thresholds.js';
 import { selectRuntimes } from './parity.js';
+import { emitJson, withJson } from './json-out.js';
 
 export interface ExportCommandOptions {
   target?: string;
@@ -95,7 +96,8 @@ export async function exportCommand(model: string, opts: ExportCommandOptions, l
     result = await exportModel(model, options);
   } catch (e) {
     const partial = (e as { result?: ExportResult }).result;
-    if (partial && opts.json) printJson(partial);
+    // --json: main.ts prints this merged with ok: false, the exit code and the error.
+    if (partial && opts.json && e instanceof Error) withJson(e, jsonOf(partial));
     throw e;
   }
   if (opts.json) printJson(result);
@@ -128,13 +130,15 @@ function positiveInt(flag: string, v: string | undefined): number | undefined {
   return n;
 }
 
+function jsonOf(r: ExportResult): Record<string, unknown> {
+  return {
+    ok: r.ok,
+    out: r.out,
+    files: r.manifest.files,
+    parity: r.parity ? { pass: r.parity.pass, results: r.parity.results, skipped: r.parity.skippedRuntimes } : null,
+  };
+}
+
 function printJson(r: ExportResult): void {
-  process.stdout.write(
-    JSON.stringify({
-      ok: r.ok,
-      out: r.out,
-      files: r.manifest.files,
-      parity: r.parity ? { pass: r.parity.pass, results: r.parity.results, skipped: r.parity.skippedRuntimes } : null,
-    }) + '\n',
-  );
+  emitJson(jsonOf(r));
 }

@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import { formatInspect, inspect } from '../analysis/inspect.js';
 import { loadOnnx } from '../onnx/import.js';
 import type { Logger } from './log.js';
+import { emitJson } from './json-out.js';
 
 export interface InspectCommandOptions {
   json?: boolean;
@@ -15,7 +16,7 @@ export async function inspectCommand(path: string, opts: InspectCommandOptions, 
     throw new UsageError(`--embedding ${opts.embedding}: ${path} has no tensor of that name`, 'run inspect without --embedding to see the detected embedding');
   }
   const report = inspect(model, { embedding: opts.embedding });
-  if (opts.json) process.stdout.write(JSON.stringify({ ...report, warnings: undefined }) + '\n');
+  if (opts.json) emitJson({ ok: true, ...report, warnings: undefined });
   else process.stdout.write(formatInspect({ ...report, warnings: [] }) + '\n');
   return 0;
 }

@@ -7,6 +7,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, Sf2Error, exitCodeFor, UsageError } from '../errors.js';
 import { createLogger, type Logger } from './log.js';
 import { TOOL_VERSION } from '../version.js';
+import { existsSync } from 'node:fs';
+import { suggest } from './suggest.js';
+import { emitJson, jsonPayloadOf } from './json-out.js';
 
 interface GlobalOpts {
   json?: boolean;
@@ -24,26 +27,49 @@ export async function main(argv: readonly string[]): Promise<number> {
     code = await fn(log);
   };
   const program = buildProgram(run);
+  // --json: exactly one JSON object on stdout, whatever the exit code (a failure included).
+  const json = argv.includes('--json');
   try {
-    program.exitOverride();
-    program.configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+    misspeltCommand(argv, program);
     await program.parseAsync(argv as string[], { from: 'user' });
     return code;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (json) emitJson(failureJson(ExitCode.usage, 'usage', e.message.replace(/^error: /, '')));
       return ExitCode.usage;
     }
     if (e instanceof Sf2Error) {
       process.stderr.write(`sf2-export: error: ${e.oneLine()}\n`);
       if (verbose && e.stack) process.stderr.write(e.stack + '\n');
+      if (json) emitJson({ ...jsonPayloadOf(e), ...failureJson(e.exitCode, e.code, e.message, e.hint) });
       return e.exitCode;
     }
     const err = e as Error;
     process.stderr.write(`sf2-export: internal error: ${err?.message ?? String(e)} (this is a bug in sf2-export; rerun with --verbose and report it)\n`);
     if (verbose && err?.stack) process.stderr.write(err.stack + '\n');
+    if (json) emitJson(failureJson(exitCodeFor(e), 'internal', err?.message ?? String(e), 'this is a bug in sf2-export; rerun with --verbose and report it'));
     return exitCodeFor(e);
   }
+}
+
+/** The --json object of a failure: `ok: false`, the exit code, and the error (what, and how to fix it). */
+function failureJson(exitCode: number, code: string, message: string, hint?: string): Record<string, unknown> {
+  return { ok: false, exitCode, error: { code, message: message.replace(/\s*\n\s*/g, ' ').trim(), ...(hint ? { hint } : {}) } };
+}
+
+/**
+ * `sf2-export inspekt model.onnx`: the default command would take "inspekt" for
+ * a model path. A first argument that is not a file but is close to a command
+ * name is a usage error with a suggestion.
+ */
+function misspeltCommand(argv: readonly string[], program: Command): void {
+  const first = argv[0];
+  if (!first || first.startsWith('-') || existsSync(first) || /\.onnx$/i.test(first)) return;
+  const names = program.commands.map((c) => c.name());
+  if (names.includes(first)) return;
+  const hint = suggest(first, names);
+  if (hint) throw new UsageError(`unknown command "${first}"${hint}`, `commands: ${names.join(', ')}; sf2-export --help lists them`);
 }
 
 type Runner = (fn: (log: Logger) => Promise<number>, g: GlobalOpts) => () => Promise<void>;
@@ -53,7 +79,16 @@ function buildProgram(run: Runner): Command {
     .description('Turn a SphereFace2 ONNX export into verified web bundles (ONNX, TensorFlow.js, WebGPU).')
     .version(TOOL_VERSION, '-V, --version')
     .showSuggestionAfterError(true)
-    .enablePositionalOptions();
+    .enablePositionalOptions()
+    // Set before the commands are added, so every subcommand inherits them: commander's
+    // own errors (a missing argument, an unknown option) then come back here as exit 2
+    // instead of a process.exit(1), and carry the same "sf2-export:" prefix as ours.
+    .exitOverride()
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      writeOut: (s) => process.stdout.write(s),
+      outputError: (s, write) => write(`sf2-export: ${s}`),
+    });
 
   program
     .argument('[model]', 'the .onnx file to export (the default command)')
@@ -85,12 +120,13 @@ function buildProgram(run: Runner): Command {
     .option('--config <file>', `options file (default ./${'sf2-export.config.json'} when present); flags override it`)
     .action(async (model: string | undefined, opts: Record<string, unknown> & GlobalOpts, cmd: Command) => {
       if (!model) {
-        program.help({ error: true });
-        return;
+        // No model (`sf2-export`, or `sf2-export "$MODEL"` with MODEL empty) is a usage error: exit 2, not a help page that exits 0.
+        program.outputHelp({ error: true });
+        throw new UsageError(model === '' ? 'the model path is empty' : 'no model given', 'usage: sf2-export <model.onnx> [options]; sf2-export --help lists the commands');
       }
       await run(async (log) => {
         const { applyConfig } = await import('./apply-config.js');
-        const merged = applyConfig(opts, (k) => cmd.getOptionValueSource(k), log);
+        const merged = applyConfig(opts, cmd, log, cmd.commands.find((c) => c.name() === 'parity'));
         return (await import('./export.js')).exportCommand(model, merged, log);
       }, opts)();
     });
@@ -144,8 +180,13 @@ function buildProgram(run: Runner): Command {
     .option('-q, --quiet', 'print nothing but errors')
     .option('--verbose', 'print details and stack traces')
     .addHelpText('after', '\nExamples:\n  sf2-export parity sf2-dist/iresnet18 --reference ref.npz\n  sf2-export parity sf2-dist/iresnet18 --model iresnet18.onnx --images faces/ --device cpu\n')
-    .action(async (dir: string, opts: Record<string, string | boolean | undefined> & GlobalOpts) => {
-      await run(async (log) => (await import('./parity.js')).parityCommand(dir, opts, log), opts)();
+    .option('--config <file>', `options file (default ./${'sf2-export.config.json'} when present, shared with the export); flags override it`)
+    .action(async (dir: string, opts: Record<string, string | boolean | undefined> & GlobalOpts, cmd: Command) => {
+      await run(async (log) => {
+        const { applyConfig } = await import('./apply-config.js');
+        const merged = applyConfig(opts, cmd, log, program);
+        return (await import('./parity.js')).parityCommand(dir, merged, log);
+      }, opts)();
     });
 
   program

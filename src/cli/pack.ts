@@ -1,10 +1,11 @@
 /** `sf2-export pack DIR [--out FILE.tgz] [--force]` */
 import { packBundle } from '../pack/pack.js';
 import type { Logger } from './log.js';
+import { emitJson } from './json-out.js';
 
 export async function packCommand(dir: string, opts: { out?: string; force?: boolean; json?: boolean }, log: Logger): Promise<number> {
   const r = await packBundle(dir, { out: opts.out, force: opts.force });
-  if (opts.json) process.stdout.write(JSON.stringify({ ok: true, file: r.file, bytes: r.bytes, sha256: r.sha256, entries: r.entries }) + '\n');
-  else log.info(`wrote ${r.file} (${r.entries.length} files, ${r.bytes} bytes, sha256 ${r.sha256})`);
+  if (opts.json) emitJson({ ok: true, file: r.file, bytes: r.bytes, sha256: r.sha256, entries: r.entries });
+  log.info(`wrote ${r.file} (${r.entries.length} files, ${r.bytes} bytes, sha256 ${r.sha256})`);
   return 0;
 }

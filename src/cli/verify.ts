@@ -7,6 +7,7 @@
  */
 import { assertVerified, verifyBundle } from '../parity/verify.js';
 import type { Logger } from './log.js';
+import { emitJson, withJson } from './json-out.js';
 
 export interface VerifyCommandOptions {
   publicKey?: string;
@@ -16,13 +17,16 @@ export interface VerifyCommandOptions {
 
 export async function verifyCommand(path: string, opts: VerifyCommandOptions, log: Logger): Promise<number> {
   const r = await verifyBundle(path, { publicKey: opts.publicKey, allowLooseThresholds: opts.allowLooseThresholds });
-  if (opts.json) {
-    process.stdout.write(JSON.stringify({ ok: r.ok, path, files: r.files, results: r.results, signed: r.signed, signatureChecked: !!opts.publicKey && r.signed, problems: r.problems, notes: r.notes }) + '\n');
-  } else {
-    for (const n of r.notes) log.info(`note: ${n}`);
-    for (const p of r.problems) process.stderr.write(`problem: ${p}\n`);
-    if (r.ok) log.info(`verified ${path}: ${r.files} files, ${r.results} parity results${opts.publicKey ? ', signature valid' : ''}`);
+  const json = { ok: r.ok, path, files: r.files, results: r.results, signed: r.signed, signatureChecked: !!opts.publicKey && r.signed, problems: r.problems, notes: r.notes };
+  for (const n of r.notes) log.info(`note: ${n}`);
+  for (const p of r.problems) process.stderr.write(`problem: ${p}\n`);
+  if (r.ok) log.info(`verified ${path}: ${r.files} files, ${r.results} parity results${opts.publicKey ? ', signature valid' : ''}`);
+  try {
+    assertVerified(path, r);
+  } catch (e) {
+    // --json: main.ts prints this with ok: false, the exit code and the error.
+    throw withJson(e as Error, json);
   }
-  assertVerified(path, r);
+  if (opts.json) emitJson(json);
   return 0;
 }
