@@ -72,9 +72,10 @@ function misspeltCommand(argv: readonly string[], program: Command): void {
   if (hint) throw new UsageError(`unknown command "${first}"${hint}`, `commands: ${names.join(', ')}; sf2-export --help lists them`);
 }
 
-type Runner = (fn: (log: Logger) => Promise<number>, g: GlobalOpts) => () => Promise<void>;
+export type Runner = (fn: (log: Logger) => Promise<number>, g: GlobalOpts) => () => Promise<void>;
 
-function buildProgram(run: Runner): Command {
+/** The command tree (exported for the tests that derive the config keys from it). */
+export function buildProgram(run: Runner = () => async () => {}): Command {
   const program = new Command('sf2-export')
     .description('Turn a SphereFace2 ONNX export into verified web bundles (ONNX, TensorFlow.js, WebGPU).')
     .version(TOOL_VERSION, '-V, --version')
@@ -101,7 +102,8 @@ function buildProgram(run: Runner): Command {
     .option('--embedding <name>', 'cut at this tensor instead of the detected embedding')
     .option('--device <which>', 'parity runtimes to use: cpu, gpu or all', 'all')
     .option('--runtime <list>', 'only these parity runtimes: comma list of ids or engines (e.g. onnxruntime-node, dawn-node/webgpu)')
-    .option('--rows <n>', 'use N reference rows for parity, keeping pairs of both kinds (software GPU adapters are slow)')
+    .option('--rows <n>', 'use N reference rows for parity, keeping pairs of both kinds (default: all; 4 on GPU runtimes with a software adapter)')
+    .option('--allow-unverified', 'exit 0, not 7, when some bundle file was run by no runtime (the manifest, reports and verify list it)')
     .option('--min-cosine <v>', 'parity minimum cosine: a number for every precision, or fp16=0.999,int8=0.98')
     .option('--max-flips <v>', 'largest fraction of pair decisions allowed to flip: a number, or int8=0.02')
     .option('--thresholds <file>', 'JSON file {"fp16": {"minCosine": 0.999, "maxFlipFraction": 0}}')

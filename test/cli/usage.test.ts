@@ -5,27 +5,14 @@
  * commander's own errors carry the "sf2-export:" prefix; with --json stdout holds
  * exactly one JSON object for every exit code, and logs stay on stderr.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
+import { mainCli } from '../helpers/main-cli.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 
-export async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '', stderr = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { stdout += String(s); return true; });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { stderr += String(s); return true; });
-  const exit = vi.spyOn(process, 'exit').mockImplementation(((c?: number) => { throw new Error(`process.exit(${c}) called`); }) as never);
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    exit.mockRestore();
-  }
-}
+const cli = mainCli;
 
 /** stdout must be exactly one line of one JSON object. */
 function oneJson(stdout: string): Record<string, unknown> {
