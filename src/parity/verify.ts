@@ -23,6 +23,11 @@
  *             its `integrity` field is "sha256:" + the sha256 of the canonical
  *             manifest without that field, so one flipped byte in it is caught
  *             even without a signature (sealManifest below writes it)
+ *   derived   parity-report.md/.html, MODEL_CARD.md and SHA256SUMS are
+ *             regenerated and compared byte for byte; no empty folders; the
+ *             manifest's roles, embeddingDim, preprocessing and parity flag
+ *             agree with the report (verify-coverage.ts), so the signature,
+ *             which covers manifest.json and what it lists, covers everything
  *   signature a SIGNATURE must verify with the key embedded in it (catches a
  *             damaged file); with --public-key it must verify with THAT key
  *             (that is what authenticates the signer)
@@ -48,6 +53,7 @@ import { failures as thresholdFailures, DEFAULT_THRESHOLDS } from './thresholds.
 import { REPORT_JSON, resultLabel, type ParityReport } from './report.js';
 import { writeAtomic } from './report-json.js';
 import { stableStringify } from '../pipeline/stable-json.js';
+import { coverageProblems } from './verify-coverage.js';
 
 export const SIGNATURE_FILE = 'SIGNATURE';
 const PAYLOAD = 'sf2-export-signature-v1';
@@ -81,19 +87,23 @@ function sha256(bytes: Uint8Array): string {
 }
 
 /** Every entry under `root` as '/'-separated paths: regular files, and anything else flagged. */
-function walk(root: string): { files: string[]; odd: string[] } {
-  const files: string[] = [], odd: string[] = [];
-  const rec = (dir: string, prefix: string) => {
+function walk(root: string): { files: string[]; dirs: string[]; odd: string[] } {
+  const files: string[] = [], dirs: string[] = [], odd: string[] = [];
+  const stack: Array<[string, string]> = [[root, '']];
+  while (stack.length) {
+    const [dir, prefix] = stack.pop()!;
     for (const name of readdirSync(dir).sort()) {
       const p = join(dir, name);
       const st = lstatSync(p);
-      if (st.isDirectory()) rec(p, `${prefix}${name}/`);
-      else if (st.isFile()) files.push(`${prefix}${name}`);
+      if (st.isDirectory()) {
+        dirs.push(`${prefix}${name}`);
+        stack.push([p, `${prefix}${name}/`]);
+      } else if (st.isFile()) files.push(`${prefix}${name}`);
       else odd.push(`${prefix}${name} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}`);
     }
-  };
-  rec(root, '');
-  return { files, odd };
+  }
+  files.sort();
+  return { files, dirs: dirs.sort(), odd };
 }
 
 /** "sha256:<hex>" of the canonical manifest without its `integrity` field. */
@@ -212,7 +222,7 @@ export function verifyBundleDir(dir: string, options: VerifyOptions = {}): Verif
     problems.push(`${MANIFEST_FILE}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `not valid JSON (${(e as Error).message})`}`);
   }
 
-  const { files: onDisk, odd } = walk(dir);
+  const { files: onDisk, dirs: onDiskDirs, odd } = walk(dir);
   problems.push(...odd);
   const disk = new Set(onDisk);
   const listed = new Map<string, { sha256: string; bytes: number; role: string; target: string; precision: string }>();
@@ -270,6 +280,8 @@ export function verifyBundleDir(dir: string, options: VerifyOptions = {}): Verif
 
   // report
   let results = 0;
+  let checkedReport: ParityReport | undefined;
+  let rawReport: unknown;
   if (manifest) {
     if (!listed.has(REPORT_JSON)) problems.push(`${REPORT_JSON} is not listed in ${MANIFEST_FILE}${disk.has(REPORT_JSON) ? '' : ' (no parity report)'}`);
     if (disk.has(REPORT_JSON)) {
@@ -279,12 +291,14 @@ export function verifyBundleDir(dir: string, options: VerifyOptions = {}): Verif
       } catch (e) {
         problems.push(`${REPORT_JSON} is not valid JSON (${(e as Error).message})`);
       }
+      rawReport = report;
       if (report) {
         const schemaProblems = checkSchema(report, reportSchema());
         if (schemaProblems.length) {
           problems.push(...schemaProblems.slice(0, 20).map((p) => `${REPORT_JSON} schema: ${p}`));
           if (schemaProblems.length > 20) problems.push(`${REPORT_JSON} schema: ${schemaProblems.length - 20} more problems`);
         } else {
+          checkedReport = report;
           results = report.results.length;
           for (const f of report.files) {
             if (!disk.has(f.path)) problems.push(`${f.path}: measured by ${REPORT_JSON} but missing`);
@@ -314,8 +328,15 @@ export function verifyBundleDir(dir: string, options: VerifyOptions = {}): Verif
     }
   }
 
-  // signature
+  // derived files, folders, re-sealable manifest fields (verify-coverage.ts)
   const signed = disk.has(SIGNATURE_FILE);
+  if (manifest) {
+    const cov = coverageProblems({ dir, manifest, report: checkedReport, rawReport, files: onDisk, dirs: onDiskDirs, signed, sha256: hashOf });
+    problems.push(...cov.problems);
+    notes.push(...cov.notes);
+  }
+
+  // signature
   if (pubKey && !signed) problems.push(`--public-key given but the bundle has no ${SIGNATURE_FILE}`);
   if (signed && manifestBytes) {
     let doc: { algorithm?: unknown; payload?: unknown; signature?: unknown; publicKey?: unknown } | undefined;
