@@ -33,6 +33,9 @@ export interface ExportCommandOptions {
   int8Scheme?: string;
   sensitivity?: string;
   runtime?: string;
+  /** PyTorch checkpoints: --arch NAME, --head FILE (docs/pth.md). */
+  arch?: string;
+  head?: string;
   rows?: string;
 }
 
@@ -83,6 +86,8 @@ export async function exportCommand(model: string, opts: ExportCommandOptions, l
     runtimes: selectRuntimes(opts.runtime),
     rows: positiveInt('--rows', opts.rows),
     calibration: opts.calibration,
+    arch: opts.arch,
+    head: opts.head,
     targetOptions: {
       tfjsInput: opts.tfjsInput as 'nchw' | 'nhwc' | undefined,
       calibrationMethod: opts.calibrationMethod as 'minmax' | 'percentile' | 'entropy' | undefined,

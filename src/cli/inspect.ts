@@ -1,22 +1,27 @@
-/** `sf2-export inspect <model.onnx> [--json] [--embedding NAME]` */
+/** `sf2-export inspect <model.onnx | model.pth> [--json] [--embedding NAME] [--arch NAME] [--head FILE]` */
 import { UsageError } from '../errors.js';
 import { formatInspect, inspect } from '../analysis/inspect.js';
-import { loadOnnx } from '../onnx/import.js';
+import { loadModel } from '../pth/load-model.js';
+import { checkpointInfoOf, formatCheckpointInfo } from '../pth/import.js';
 import type { Logger } from './log.js';
 import { emitJson } from './json-out.js';
 
 export interface InspectCommandOptions {
   json?: boolean;
   embedding?: string;
+  arch?: string;
+  head?: string;
 }
 
 export async function inspectCommand(path: string, opts: InspectCommandOptions, log: Logger): Promise<number> {
-  const model = loadOnnx(path, { onWarning: (w) => log.warn(w) });
+  const model = loadModel(path, { onWarning: (w) => log.warn(w), arch: opts.arch, head: opts.head });
+  // A checkpoint: its own summary first (layout, architecture, head, every BN), then the imported graph's.
+  const checkpoint = checkpointInfoOf(model);
   if (opts.embedding && !model.graph.value(opts.embedding)) {
     throw new UsageError(`--embedding ${opts.embedding}: ${path} has no tensor of that name`, 'run inspect without --embedding to see the detected embedding');
   }
   const report = inspect(model, { embedding: opts.embedding });
-  if (opts.json) emitJson({ ok: true, ...report, warnings: undefined });
-  else process.stdout.write(formatInspect({ ...report, warnings: [] }) + '\n');
+  if (opts.json) emitJson({ ok: true, ...(checkpoint ? { checkpoint } : {}), ...report, warnings: undefined });
+  else process.stdout.write((checkpoint ? formatCheckpointInfo(checkpoint) + '\n\nimported graph:\n' : '') + formatInspect({ ...report, warnings: [] }) + '\n');
   return 0;
 }

@@ -100,6 +100,8 @@ export function buildProgram(run: Runner = () => async () => {}): Command {
     .option('--inputs <file>', '.npy of preprocessed inputs [N,3,H,W] (with --reference Y.npy)')
     .option('--images <dir>', 'folder of aligned 112x112 face images; references come from the original model')
     .option('--embedding <name>', 'cut at this tensor instead of the detected embedding')
+    .option('--arch <name>', 'PyTorch checkpoints: force the backbone (sfnet_deprecated, iresnet, sfnet_bn, sfnet; or with a depth: iresnet100)')
+    .option('--head <file>', 'PyTorch checkpoints, 2022 layout: the separate head_<iter>.pth, recorded as stripped')
     .option('--device <which>', 'parity runtimes to use: cpu, gpu or all', 'all')
     .option('--runtime <list>', 'only these parity runtimes: comma list of ids or engines (e.g. onnxruntime-node, dawn-node/webgpu)')
     .option('--rows <n>', 'use N reference rows for parity, keeping pairs of both kinds (default: all; 4 on GPU runtimes with a software adapter)')
@@ -139,11 +141,29 @@ export function buildProgram(run: Runner = () => async () => {}): Command {
     .argument('<model>', 'the .onnx file')
     .option('--json', 'print one JSON object on stdout')
     .option('--embedding <name>', 'treat this tensor as the embedding instead of detecting the head')
+    .option('--arch <name>', 'PyTorch checkpoints: force the backbone architecture (docs/pth.md)')
+    .option('--head <file>', 'PyTorch checkpoints, 2022 layout: the separate head_<iter>.pth to summarize')
     .option('-q, --quiet', 'print nothing but the result')
     .option('--verbose', 'print details and stack traces')
     .addHelpText('after', '\nExamples:\n  sf2-export inspect fixtures/iresnet18.eval.onnx\n  sf2-export inspect model.onnx --json | jq .head\n')
-    .action(async (model: string, opts: { json?: boolean; embedding?: string } & GlobalOpts) => {
+    .action(async (model: string, opts: { json?: boolean; embedding?: string; arch?: string; head?: string } & GlobalOpts) => {
       await run(async (log) => (await import('./inspect.js')).inspectCommand(model, opts, log), opts)();
+    });
+
+  program
+    .command('convert')
+    .description('write a PyTorch checkpoint (.pth) as a plain ONNX file (opset 13), without Python')
+    .argument('<model>', 'the .pth checkpoint (torch.save zip or legacy format)')
+    .requiredOption('-o, --out <file>', 'the .onnx file to write')
+    .option('--arch <name>', 'force the backbone architecture (docs/pth.md)')
+    .option('--head <file>', '2022 layout: the separate head_<iter>.pth, reported as left out')
+    .option('-f, --force', 'replace an existing output file')
+    .option('--json', 'print one JSON object on stdout')
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('--verbose', 'print details and stack traces')
+    .addHelpText('after', '\nExamples:\n  sf2-export convert backbone_200.pth --out backbone.onnx\n  sf2-export convert model_20000.pth --out model.onnx --arch iresnet100\n')
+    .action(async (model: string, opts: { out: string; arch?: string; head?: string; force?: boolean; json?: boolean } & GlobalOpts) => {
+      await run(async (log) => (await import('./convert.js')).convertCommand(model, opts, log), opts)();
     });
 
   program

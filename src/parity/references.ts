@@ -40,7 +40,7 @@ import type { Logger } from '../cli/log.js';
 import { silentLogger } from '../cli/log.js';
 import type { ModelContract } from '../pipeline/contract.js';
 import { SPHEREFACE2_MEAN, SPHEREFACE2_STD } from '../pipeline/contract.js';
-import { loadOnnx } from '../onnx/import.js';
+import { isCheckpointPath, loadModel } from '../pth/load-model.js';
 import { saveOnnx } from '../onnx/export.js';
 import type { Model } from '../ir/model.js';
 import { findHead, embeddingCandidates } from '../analysis/head.js';
@@ -93,6 +93,8 @@ export interface ReferenceOptions {
 
 export const DEFAULT_SEED = 0x5f2e5f2e;
 export const DEFAULT_SYNTHETIC_COUNT = 16;
+/** References computed from a checkpoint's imported graph check the export, not the import itself. */
+export const PTH_WARNING = 'references come from the graph sf2-export imported from the PyTorch checkpoint, so the import itself was not checked against PyTorch: pass --reference REF.npz with embeddings computed by PyTorch (docs/pth.md)';
 export const SYNTHETIC_WARNING = 'synthetic inputs test the arithmetic of the export, not faces: pass --reference REF.npz (PyTorch embeddings of real aligned faces) or --images DIR for a meaningful check';
 
 // ---------------------------------------------------------------- small helpers
@@ -265,7 +267,7 @@ export interface EmbeddingRunner {
 
 /** Open the original model, cut at its embedding, on onnxruntime-node cpu with graph optimizations OFF. */
 export async function openOriginal(path: string, embedding?: string): Promise<EmbeddingRunner> {
-  const m = loadOnnx(path);
+  const m = loadModel(path);
   const cut = cutAtEmbedding(m, embedding);
   const inputs = cut.model.graph.realInputs();
   if (inputs.length !== 1) throw new InputError('model-inputs', `${path}: the embedding needs ${inputs.length} inputs (${inputs.map((v) => v.name).join(', ')}), not one image`, 'pass --embedding NAME');
@@ -453,6 +455,10 @@ export async function loadReferences(opts: ReferenceOptions): Promise<ReferenceS
       description = `${n} synthetic inputs (mulberry32 seed 0x${(seed >>> 0).toString(16)}, clamp(0.5 N(0,1), -1, 1)), references from the original model (onnxruntime-node cpu, optimizations off)`;
       warnings.push(SYNTHETIC_WARNING);
       log.warn(SYNTHETIC_WARNING);
+    }
+    if (isCheckpointPath(opts.originalModel)) {
+      warnings.push(PTH_WARNING);
+      log.warn(PTH_WARNING);
     }
     const n = inputs.length / (3 * h * w);
     const dims = [n, 3, h, w] as const;

@@ -13,7 +13,8 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError, ParityError, UnsupportedError, UsageError } from '../errors.js';
 import { silentLogger, type Logger } from '../cli/log.js';
-import { loadOnnx } from '../onnx/import.js';
+import { loadModel } from '../pth/load-model.js';
+import { checkpointSource } from '../pth/import.js';
 import { cloneModel } from '../ir/clone.js';
 import type { Model } from '../ir/model.js';
 import { optimize } from '../passes/index.js';
@@ -43,6 +44,9 @@ export interface ExportOptions extends ParityOptions {
   targetOptions?: TargetOptions;
   /** Calibration inputs for int8: a .npy [N,3,H,W] or a folder of aligned face images (default: the reference inputs). */
   calibration?: string;
+  /** PyTorch checkpoints (.pth): force the architecture (--arch) and name a separate head file (--head). */
+  arch?: string;
+  head?: string;
   log?: Logger;
 }
 
@@ -54,7 +58,7 @@ export interface ExportResult {
 }
 
 export function defaultOutDir(modelPath: string): string {
-  return join('sf2-dist', basename(modelPath).replace(/\.onnx$/i, ''));
+  return join('sf2-dist', basename(modelPath).replace(/\.(onnx|pth|pt|ckpt|tar)$/i, ''));
 }
 
 export async function exportModel(modelPath: string, options: ExportOptions = {}): Promise<ExportResult> {
@@ -73,8 +77,8 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
   for (const t of targets) targetImpls.push(await loaded(t));
 
   let end = log.step(`loading ${modelPath}`);
-  const model = loadOnnx(modelPath, { onWarning: (w) => log.warn(w) });
-  const source = { path: basename(modelPath), sha256: sha256FileSync(modelPath), bytes: statSync(modelPath).size };
+  const model = loadModel(modelPath, { onWarning: (w) => log.warn(w), arch: options.arch, head: options.head });
+  const source = { path: basename(modelPath), sha256: sha256FileSync(modelPath), bytes: statSync(modelPath).size, ...checkpointSource(model, !!options.reference) };
   end(`${model.graph.nodes.length} nodes, opset ${model.opset('') ?? '?'}`);
 
   end = log.step('optimizing');

@@ -31,7 +31,8 @@ export interface ManifestFile {
 export interface Manifest {
   readonly schemaVersion: number;
   readonly tool: { name: string; version: string };
-  readonly source: { path: string; sha256: string; bytes: number };
+  /** checkpoint: for a .pth source, what was imported (layout, architecture, the head left out); docs/pth.md. */
+  readonly source: { path: string; sha256: string; bytes: number; checkpoint?: Readonly<Record<string, unknown>> };
   readonly model: {
     embeddingDim: number;
     output: string;
