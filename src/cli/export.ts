@@ -37,6 +37,7 @@ export interface ExportCommandOptions {
   arch?: string;
   head?: string;
   rows?: string;
+  allowUnverified?: boolean;
 }
 
 export function parseTargets(s: string | undefined): TargetName[] {
@@ -85,6 +86,7 @@ export async function exportCommand(model: string, opts: ExportCommandOptions, l
     thresholds: parityThresholds(opts),
     runtimes: selectRuntimes(opts.runtime),
     rows: positiveInt('--rows', opts.rows),
+    allowUnverified: !!opts.allowUnverified,
     calibration: opts.calibration,
     arch: opts.arch,
     head: opts.head,

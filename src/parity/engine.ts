@@ -5,13 +5,23 @@
  *
  *   for each model file f (target, precision), in table order:
  *     for each runtime r of f's target:
- *       not selected by --device, does not load, or probe says no
- *                           -> skipped, with the reason (listed, never dropped)
+ *       not selected by --device, opt-in, does not load, or probe says no
+ *                           -> skipped, with the reason and its fix (listed, never dropped)
  *       else open f on r; run the inputs in batches (and the width-flipped
  *       inputs when the references have flip embeddings); metrics; pass/fail
- *       by the precision's thresholds. An error while opening or running is a
- *       FAILED result (status 'error'), not a skip.
- *   a model file that no runtime ran is "uncovered", and fails the report.
+ *       by the precision's thresholds. A GPU runtime on a software adapter
+ *       (isFallbackAdapter) runs FALLBACK_ROWS rows unless --rows was given
+ *       (src/parity/row-subset.ts); the result records which.
+ *       An error while opening or running that says the runtime cannot run
+ *       here (src/parity/fixes.ts: a missing feature, no adapter, a lost
+ *       device, a missing package) is a skip; any other error is a FAILED
+ *       result (status 'error').
+ *   a model file that no runtime ran is "uncovered" (unverified: exit 7, not a
+ *   parity failure), with its target's skip reasons and the fix; the report
+ *   fails unless allowUnverified (--allow-unverified).
+ *
+ * Browser runtimes marked onWithHardwareAdapter are opt-in on a software
+ * adapter and on by default when a hardware WebGPU adapter is found.
  *
  * Files are hashed before the runs, so the report says exactly what was measured.
  */
@@ -27,11 +37,14 @@ import { PRECISIONS, type Precision } from '../pipeline/precision.js';
 import { TARGET_NAMES, type BundleFile } from '../targets/target.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { flipWidth, type ReferenceSet } from './references.js';
+import { FALLBACK_ROWS, subsetReferences, type ReferenceSubset } from './row-subset.js';
+import { cannotRunHere, fixFor } from './fixes.js';
+import { mark } from '../cli/log.js';
 import { normalizeRows, pairMetrics, pairScores, rowMetrics, ttaEmbeddings, ttaMetrics, type ParityMetrics } from './metrics.js';
 import { failures as thresholdFailures, resolveThresholds, type ThresholdOverrides, type Thresholds } from './thresholds.js';
 import { RUNTIMES, type DeviceChoice, type RuntimeEntry } from './runtimes/registry.js';
 import type { ParityRuntime, RuntimeInfo } from './runtime.js';
-import { PARITY_REPORT_SCHEMA_VERSION, resultLabel, type MeasuredFile, type ParityReport, type ParityResult, type ReferenceSummary, type RuntimeEnvironment, type SkippedRun } from './report.js';
+import { PARITY_REPORT_SCHEMA_VERSION, resultLabel, type MeasuredFile, type ParityReport, type ParityResult, type ReferenceSummary, type RuntimeEnvironment, type SkippedRun, type UnverifiedFile, reportPasses } from './report.js';
 
 export interface ParityInput {
   readonly bundleDir: string;
@@ -47,6 +60,12 @@ export interface ParityInput {
   readonly runtimes?: readonly RuntimeEntry[];
   /** Rows per run (default 8). */
   readonly batch?: number;
+  /** The references were limited with --rows: no software-adapter budget on top. */
+  readonly rowsGiven?: boolean;
+  /** Rows a GPU runtime on a software adapter runs (default FALLBACK_ROWS). */
+  readonly fallbackRows?: number;
+  /** Uncovered (unverified) files do not fail the report; they stay listed. */
+  readonly allowUnverified?: boolean;
   /** Progress per runtime and per batch goes through log.progress (a bar on a terminal, quiet with --json). */
   readonly log?: Logger;
 }
@@ -129,24 +148,42 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
   }
   measured.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
-  // Reference pair scores (flip-TTA when the references have flips).
+  // What a run measures against: the full reference, or (a GPU runtime on a
+  // software adapter, no --rows) a small subset with pairs of both kinds kept.
   const useTta = !!ref.flipEmbeddings;
-  const pairsUsable = !!(ref.pairs && ref.issame && ref.issame.some((s) => s === 1) && ref.issame.some((s) => s === 0));
-  if (ref.pairs && !pairsUsable) log.warn('the reference pairs are all same-identity or all different: no pair metrics');
-  const refUnit = useTta ? ttaEmbeddings(ref.embeddings, ref.flipEmbeddings!, n, d) : normalizeRows(ref.embeddings, n, d);
-  const refScores = pairsUsable ? pairScores(refUnit, d, ref.pairs!) : [];
-  const flipped = useTta ? flipWidth(ref.inputs, ref.dims) : null;
+  const pairsUsableIn = (r: ReferenceSet) => !!(r.pairs && r.issame && r.issame.some((s) => s === 1) && r.issame.some((s) => s === 0));
+  if (ref.pairs && !pairsUsableIn(ref)) log.warn('the reference pairs are all same-identity or all different: no pair metrics');
+  const prepare = (r: ReferenceSet, subset?: ReferenceSubset): RefView => {
+    const m = r.dims[0];
+    const unit = useTta ? ttaEmbeddings(r.embeddings, r.flipEmbeddings!, m, d) : normalizeRows(r.embeddings, m, d);
+    const usable = pairsUsableIn(r);
+    return { ref: r, n: m, pairsUsable: usable, refScores: usable ? pairScores(unit, d, r.pairs!) : [], flipped: useTta ? flipWidth(r.inputs, r.dims) : null, subset };
+  };
+  const fullView = prepare(ref);
+  const refScores = fullView.refScores;
+  const fallbackRows = input.fallbackRows ?? FALLBACK_ROWS;
+  let budgetView: RefView | undefined;
+  const budgetFor = (): RefView => {
+    if (!budgetView) {
+      const s = subsetReferences(ref, fallbackRows, `${fallbackRows} of ${n} rows on software adapters`);
+      budgetView = prepare(s.ref, s);
+    }
+    return budgetView;
+  };
+  const budgetRuntimes: string[] = [];
 
   // Runtimes: load and probe each once.
   const entries = input.runtimes ?? RUNTIMES;
   const explicit = !!input.runtimes;
   const loaded = new Map<string, { rt?: ParityRuntime; info?: RuntimeInfo; reason?: string }>();
+  let hardware: Promise<boolean> | undefined;
   const probeEntry = async (e: RuntimeEntry) => {
     let st = loaded.get(e.id);
     if (st) return st;
     if (device !== 'all' && e.device !== device) st = { reason: `not selected (--device ${device})` };
-    else if (e.optIn && !explicit) st = { reason: `opt-in (${e.optIn}): select it with --runtime ${e.id}` };
-    else {
+    else if (e.optIn && !explicit && !(e.onWithHardwareAdapter && (await (hardware ??= hasHardwareAdapter(loaded))))) {
+      st = { reason: `opt-in (${e.optIn}${e.onWithHardwareAdapter ? '; on by default with a hardware GPU adapter' : ''}): select it with --runtime ${e.id}` };
+    } else {
       try {
         const rt = await e.load();
         const p = await rt.probe();
@@ -164,6 +201,10 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
   const skippedKeys = new Set<string>();
   const envRuntimes = new Map<string, RuntimeEnvironment>();
   const uncovered: string[] = [];
+  const skip = (s: SkippedRun) => {
+    const fix = fixFor(s.reason);
+    skipped.push({ ...s, ...(fix ? { fix } : {}) });
+  };
 
   for (const file of models) {
     const thresholds: Thresholds = table[file.precision];
@@ -174,50 +215,61 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
         const key = `${e.id}|${e.target}`;
         if (!skippedKeys.has(key)) {
           skippedKeys.add(key);
-          skipped.push({ runtime: e.id, target: e.target, device: e.device, reason: st.reason ?? 'unavailable' });
-          log.info(`skipped ${e.id} (${e.target}): ${st.reason}`);
+          skip({ runtime: e.id, target: e.target, device: e.device, reason: st.reason ?? 'unavailable' });
+          log.info(`${mark('skip')} ${e.id} (${e.target}): ${st.reason}`);
         }
         continue;
       }
       const info = st.info;
       const unsupported = await st.rt.supports?.(file);
       if (unsupported) {
-        skipped.push({ runtime: e.id, target: e.target, device: e.device, reason: `${file.precision}: ${unsupported}` });
-        log.info(`skipped ${e.id} for ${file.path}: ${unsupported}`);
+        skip({ runtime: e.id, target: e.target, device: e.device, reason: `${file.precision}: ${unsupported}`, file: file.path });
+        log.info(`${mark('skip')} ${e.id} for ${file.path}: ${unsupported}`);
         continue;
       }
-      envRuntimes.set(e.id, { id: e.id, engine: info.engine, version: info.version, device: info.device, backend: info.backend, ...(info.adapter ? { adapter: info.adapter } : {}), ...(info.notes?.length ? { notes: [...info.notes] } : {}) });
+      const budget = info.device === 'gpu' && info.adapter?.isFallbackAdapter === true && !input.rowsGiven && n > fallbackRows;
+      const v = budget ? budgetFor() : fullView;
       const label = resultLabel({ target: file.target, precision: file.precision, runtime: e.id });
-      const total = flipped ? 2 * n : n;
-      const bar = log.progress(`parity ${label}`, total);
-      const end = (msg: string) => bar.done(msg);
-      ran++;
+      const bar = log.progress(`parity ${label}`, v.n, { flips: !!v.flipped });
       const base = { target: file.target, precision: file.precision, runtime: e.id, device: info.device, backend: info.backend, file: file.path, thresholds };
+      const env: RuntimeEnvironment = { id: e.id, engine: info.engine, version: info.version, device: info.device, backend: info.backend, ...(info.adapter ? { adapter: info.adapter } : {}), ...(info.notes?.length ? { notes: [...info.notes] } : {}) };
       let session: Awaited<ReturnType<ParityRuntime['open']>> | undefined;
       try {
         session = await st.rt.open(input.bundleDir, file, input.contract);
-        const tick = (k: number) => bar.tick(k);
-        const out = await runBatches(session, ref.inputs, n, d, batch, !!fixedBatch, tick);
-        const outFlip = flipped ? await runBatches(session, flipped, n, d, batch, !!fixedBatch, tick) : null;
-        const rows = rowMetrics(out, ref.embeddings, n, d);
+        const r = v.ref;
+        const out = await runBatches(session, r.inputs, v.n, d, batch, !!fixedBatch, (k) => bar.tick(k));
+        const outFlip = v.flipped ? await runBatches(session, v.flipped, v.n, d, batch, !!fixedBatch, (k) => bar.tick(k, 'flip')) : null;
+        const rows = rowMetrics(out, r.embeddings, v.n, d);
         const metrics: ParityMetrics = {
           rows: rows.metrics,
-          ...(outFlip ? { tta: ttaMetrics(out, outFlip, ref.embeddings, ref.flipEmbeddings!, n, d) } : {}),
+          ...(outFlip ? { tta: ttaMetrics(out, outFlip, r.embeddings, r.flipEmbeddings!, v.n, d) } : {}),
         };
         let expScores: number[] | undefined;
         let full: ParityMetrics = metrics;
-        if (pairsUsable) {
-          const unit = outFlip ? ttaEmbeddings(out, outFlip, n, d) : normalizeRows(out, n, d);
-          expScores = pairScores(unit, d, ref.pairs!);
-          full = { ...metrics, pairs: pairMetrics(refScores, expScores, ref.issame!, useTta ? 'flipTTA' : 'raw') };
+        if (v.pairsUsable) {
+          const unit = outFlip ? ttaEmbeddings(out, outFlip, v.n, d) : normalizeRows(out, v.n, d);
+          expScores = pairScores(unit, d, r.pairs!);
+          full = { ...metrics, pairs: pairMetrics(v.refScores, expScores, r.issame!, useTta ? 'flipTTA' : 'raw') };
         }
         const why = thresholdFailures(full, thresholds);
-        results.push({ ...base, status: why.length ? 'fail' : 'pass', pass: why.length === 0, metrics: full, failures: why, series: { cosine: rows.cosine, ...(expScores ? { pairScores: expScores } : {}) } });
-        end(`${why.length ? 'FAIL' : 'pass'}: 1 - min cosine ${(1 - rows.metrics.cosine.min).toExponential(2)}, max |diff| ${rows.metrics.maxAbsDiff.toExponential(2)}${why.length ? `; ${why.join('; ')}` : ''}`);
+        const subset = v.subset ? { subset: { rows: [...v.subset.rows], pairs: [...v.subset.pairs], reason: `software (fallback) adapter ${info.adapter?.description ?? ''}: ${v.n} of ${n} rows (--rows N to choose)`.replace('  ', ' ') } } : {};
+        results.push({ ...base, status: why.length ? 'fail' : 'pass', pass: why.length === 0, metrics: full, failures: why, series: { cosine: rows.cosine, ...(expScores ? { pairScores: expScores } : {}) }, ...subset });
+        envRuntimes.set(e.id, env);
+        if (budget && !budgetRuntimes.includes(e.id)) budgetRuntimes.push(e.id);
+        ran++;
+        bar.done(`${why.length ? 'FAIL' : 'pass'}: 1 - min cosine ${(1 - rows.metrics.cosine.min).toExponential(2)}, max |diff| ${rows.metrics.maxAbsDiff.toExponential(2)}${budget ? ` (${v.n} of ${n} rows: software adapter)` : ''}${why.length ? `; ${why.join('; ')}` : ''}`, why.length ? 'fail' : 'pass');
       } catch (err) {
         const msg = (err as Error).message.split('\n')[0]!.slice(0, 500);
-        results.push({ ...base, status: 'error', pass: false, metrics: null, failures: [`did not run: ${msg}`], series: null });
-        end(`ERROR: ${msg}`);
+        if (cannotRunHere(msg)) {
+          // The runtime cannot run this file here (a missing feature, a lost device...): a skip, not a failure.
+          skip({ runtime: e.id, target: e.target, device: e.device, reason: `${file.precision}: cannot run here: ${msg}`, file: file.path });
+          bar.done(`skip: cannot run here: ${msg}`, 'skip');
+        } else {
+          results.push({ ...base, status: 'error', pass: false, metrics: null, failures: [`did not run: ${msg}`], series: null });
+          envRuntimes.set(e.id, env);
+          ran++;
+          bar.done(`ERROR: ${msg}`, 'error');
+        }
       } finally {
         try {
           await session?.close();
@@ -238,7 +290,9 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
     cpu: { model: cpu[0]?.model?.trim() ?? 'unknown', count: cpu.length },
     runtimes: [...envRuntimes.values()],
   };
-  const pass = results.length > 0 && uncovered.length === 0 && results.every((r) => r.pass);
+  const unverified = uncovered.map((path) => unverifiedFile(models.find((m) => m.path === path)!, skipped));
+  const allowUnverified = !!input.allowUnverified;
+  const pass = reportPasses({ results, uncovered, allowUnverified });
   return {
     schemaVersion: PARITY_REPORT_SCHEMA_VERSION,
     pass,
@@ -248,13 +302,78 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
     results,
     skipped,
     uncovered,
+    unverified,
+    allowUnverified,
   };
 }
 
-/** One line per failing result, for the ParityError and the console. */
+interface RefView {
+  readonly ref: ReferenceSet;
+  readonly n: number;
+  readonly pairsUsable: boolean;
+  readonly refScores: number[];
+  readonly flipped: Float32Array | null;
+  readonly subset?: ReferenceSubset;
+}
+
+/**
+ * Is there a hardware (non-fallback) WebGPU adapter? From a runtime already
+ * probed when one reported its adapter, else asked of Dawn (the webgpu package)
+ * in a child process. Only browser runtimes that are opt-in on software
+ * adapters ask.
+ */
+async function hasHardwareAdapter(loaded: ReadonlyMap<string, { info?: RuntimeInfo }>): Promise<boolean> {
+  for (const st of loaded.values()) if (st.info?.adapter) return !st.info.adapter.isFallbackAdapter;
+  const { gpuEnvCandidates } = await import('./gpu-env.js');
+  const { probeAdapter } = await import('./runtimes/ort-node.js');
+  for (const env of gpuEnvCandidates()) {
+    const a = await probeAdapter(env);
+    if (a.adapter) return !a.adapter.isFallbackAdapter;
+  }
+  return false;
+}
+
+const REASON_MAX = 90;
+const shorten = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
+
+/** Why a model file was run by no runtime: its target's skips (and its own), grouped by reason, and the fix. */
+export function unverifiedFile(file: Pick<BundleFile, 'path' | 'target' | 'precision'>, skipped: readonly SkippedRun[]): UnverifiedFile {
+  const mine = skipped.filter((s) => s.target === file.target && (s.file === undefined || s.file === file.path));
+  const groups = new Map<string, string[]>();
+  for (const s of mine) {
+    const reason = shorten(s.file ? s.reason.replace(/^(fp32|fp16|int8): /, '') : s.reason, REASON_MAX);
+    groups.set(reason, [...(groups.get(reason) ?? []), s.runtime]);
+  }
+  const fixes = mine.map((s) => s.fix).filter((f): f is string => !!f);
+  // A command (apt-get, npm install) beats a flag (--runtime, --device): it fixes the machine.
+  const fix = fixes.find((f) => !f.startsWith('--')) ?? fixes[0] ?? null;
+  return {
+    file: file.path,
+    target: file.target,
+    precision: file.precision,
+    reasons: [...groups].map(([reason, rts]) => `${rts.join(', ')}: ${reason}`),
+    fix,
+  };
+}
+
+/** One short line (under 300 characters) per unverified file: what, why, the fix. */
+export function unverifiedLine(u: UnverifiedFile): string {
+  const why = u.reasons.length ? u.reasons.join('; ') : `no ${u.target} runtime is registered`;
+  const fix = u.fix ? `; fix: ${u.fix}` : '';
+  const head = `${u.file}: run by no runtime (`;
+  const room = 299 - head.length - 1 - fix.length;
+  return `${head}${shorten(why, Math.max(40, room))})${fix}`.slice(0, 299);
+}
+
+/** One line per failing result (numbers outside the thresholds, or a run that errored), for the ParityError and the console. */
 export function failingRows(report: ParityReport): string[] {
   const out = report.results.filter((r) => !r.pass).map((r) => `${resultLabel(r)}: ${r.failures.join('; ')}`);
-  for (const u of report.uncovered) out.push(`${u}: no runtime could run it (${report.skipped.map((s) => `${s.runtime}: ${s.reason}`).join('; ') || 'none registered'})`);
   if (report.results.length === 0 && report.uncovered.length === 0) out.push('no model file was measured');
   return out;
+}
+
+/** One short line per model file that no runtime ran (empty when every file was run). */
+export function unverifiedLines(report: ParityReport): string[] {
+  const byFile = new Map((report.unverified ?? []).map((u) => [u.file, u]));
+  return report.uncovered.map((f) => unverifiedLine(byFile.get(f) ?? { file: f, target: f.split('/')[0] ?? '', precision: '', reasons: [], fix: null }));
 }

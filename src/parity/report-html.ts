@@ -112,6 +112,9 @@ function thresholdsOf(report: ParityReport): number[] {
   return p ? [p.thresholdAtFar, p.thresholdBestAccuracy] : [];
 }
 
+/** The reference pair index of a result's i-th pair score (a subset result lists its pairs). */
+const pairIndex = (r: ParityReport['results'][number], i: number): number => r.subset?.pairs[i] ?? i;
+
 function scatter(report: ParityReport): string {
   const ref = report.reference.pairScores;
   const dom = scoreDomain(report);
@@ -123,8 +126,9 @@ function scatter(report: ParityReport): string {
   }
   report.results.forEach((r, k) => {
     (r.series?.pairScores ?? []).forEach((s, i) => {
-      const same = report.reference.issame[i] === 1;
-      fr.svg.push(`<circle class="pt" cx="${f(fr.x(ref[i]!))}" cy="${f(fr.y(s))}" r="3" ${same ? `fill="${color(k)}"` : `fill="none" stroke="${color(k)}"`}/>`);
+      const j = pairIndex(r, i);
+      const same = report.reference.issame[j] === 1;
+      fr.svg.push(`<circle class="pt" cx="${f(fr.x(ref[j]!))}" cy="${f(fr.y(s))}" r="3" ${same ? `fill="${color(k)}"` : `fill="none" stroke="${color(k)}"`}/>`);
     });
   });
   return close(fr);
@@ -133,7 +137,7 @@ function scatter(report: ParityReport): string {
 function difference(report: ParityReport): string {
   const ref = report.reference.pairScores;
   let m = 0;
-  for (const r of report.results) (r.series?.pairScores ?? []).forEach((s, i) => { m = Math.max(m, Math.abs(s - ref[i]!)); });
+  for (const r of report.results) (r.series?.pairScores ?? []).forEach((s, i) => { m = Math.max(m, Math.abs(s - ref[pairIndex(r, i)]!)); });
   m = m > 0 ? m * 1.15 : 1e-9;
   const dom = scoreDomain(report);
   const fr = frame('exported minus reference pair score', dom, [-m, m], 'reference pair score (cosine)', 'exported - reference');
@@ -141,7 +145,8 @@ function difference(report: ParityReport): string {
   for (const t of thresholdsOf(report)) fr.svg.push(`<line x1="${f(fr.x(t))}" y1="${MT}" x2="${f(fr.x(t))}" y2="${H - MB}" stroke="#c00" stroke-dasharray="4 3"/>`);
   report.results.forEach((r, k) => {
     (r.series?.pairScores ?? []).forEach((s, i) => {
-      fr.svg.push(`<circle class="pt" cx="${f(fr.x(ref[i]!))}" cy="${f(fr.y(s - ref[i]!))}" r="2.5" fill="${color(k)}"/>`);
+      const j = pairIndex(r, i);
+      fr.svg.push(`<circle class="pt" cx="${f(fr.x(ref[j]!))}" cy="${f(fr.y(s - ref[j]!))}" r="2.5" fill="${color(k)}"/>`);
     });
   });
   return close(fr);
@@ -152,7 +157,7 @@ function roc(report: ParityReport): string {
   const fr = frame('ROC: reference and every result', [0, 1], [0, 1], 'false accept rate', 'true accept rate');
   const path = (pts: Array<[number, number]>) => pts.map(([x, y], i) => `${i ? 'L' : 'M'}${f(fr.x(x))} ${f(fr.y(y))}`).join(' ');
   report.results.forEach((r, k) => {
-    if (r.series?.pairScores) fr.svg.push(`<path class="roc" d="${path(rocPoints(r.series.pairScores, issame))}" fill="none" stroke="${color(k)}" stroke-width="2"/>`);
+    if (r.series?.pairScores) fr.svg.push(`<path class="roc" d="${path(rocPoints(r.series.pairScores, r.subset ? Uint8Array.from(r.subset.pairs, (j) => issame[j]!) : issame))}" fill="none" stroke="${color(k)}" stroke-width="2"/>`);
   });
   fr.svg.push(`<path class="roc" d="${path(rocPoints(report.reference.pairScores, issame))}" fill="none" stroke="#000" stroke-width="1.5" stroke-dasharray="5 3"/>`);
   return close(fr);

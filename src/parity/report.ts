@@ -75,6 +75,12 @@ export interface ParityResult {
   readonly metrics: ParityMetrics | null;
   readonly failures: readonly string[];
   readonly series: ParitySeries | null;
+  /**
+   * Set when this result ran a subset of the reference (a GPU runtime on a
+   * software adapter, src/parity/row-subset.ts): the indices, in the reference,
+   * of the rows and pairs it ran; its series are in that order.
+   */
+  readonly subset?: { readonly rows: readonly number[]; readonly pairs: readonly number[]; readonly reason: string };
 }
 
 export interface SkippedRun {
@@ -82,6 +88,20 @@ export interface SkippedRun {
   readonly target: string;
   readonly device: 'cpu' | 'gpu';
   readonly reason: string;
+  /** Set when the skip concerns one model file only (e.g. fp16 on an adapter without shader-f16). */
+  readonly file?: string;
+  /** The one command or flag that fixes it (src/parity/fixes.ts), when known. */
+  readonly fix?: string;
+}
+
+/** A model file that no runtime ran: why (the skips of its target) and the fix. */
+export interface UnverifiedFile {
+  readonly file: string;
+  readonly target: string;
+  readonly precision: string;
+  /** "runtime[, runtime]: reason", grouped by reason. */
+  readonly reasons: readonly string[];
+  readonly fix: string | null;
 }
 
 export interface ParityReport {
@@ -93,8 +113,22 @@ export interface ParityReport {
   readonly files: readonly MeasuredFile[];
   readonly results: readonly ParityResult[];
   readonly skipped: readonly SkippedRun[];
-  /** Model files no runtime could run (the report fails when any). */
+  /** Model files no runtime could run (the report fails when any, unless allowUnverified). */
   readonly uncovered: readonly string[];
+  /** Why each uncovered file was not run, and the fix (same order as uncovered). */
+  readonly unverified?: readonly UnverifiedFile[];
+  /** --allow-unverified: uncovered files do not fail the report (they stay listed). */
+  readonly allowUnverified?: boolean;
+}
+
+/**
+ * The report's verdict: every result passes, and either every model file was
+ * run (with at least one result) or the unverified files were accepted.
+ * One definition, used by the engine and recomputed by verify.
+ */
+export function reportPasses(r: Pick<ParityReport, 'results' | 'uncovered' | 'allowUnverified'>): boolean {
+  if (!r.results.every((x) => x.pass)) return false;
+  return r.uncovered.length ? r.allowUnverified === true : r.results.length > 0;
 }
 
 /** "onnx fp32 onnxruntime-node/cpu" */

@@ -50,7 +50,7 @@ import { InputError, UsageError, VerifyError } from '../errors.js';
 import { MANIFEST_FILE } from '../pipeline/manifest.js';
 import { checkSchema, type Schema } from './schema-check.js';
 import { failures as thresholdFailures, DEFAULT_THRESHOLDS } from './thresholds.js';
-import { REPORT_JSON, resultLabel, type ParityReport } from './report.js';
+import { REPORT_JSON, reportPasses, resultLabel, type ParityReport } from './report.js';
 import { writeAtomic } from './report-json.js';
 import { stableStringify } from '../pipeline/stable-json.js';
 import { coverageProblems } from './verify-coverage.js';
@@ -143,13 +143,15 @@ export function reportLogicProblems(report: ParityReport): string[] {
         if (!close(min, r.metrics.rows.cosine.min)) out.push(`${label}: stored min cosine ${r.metrics.rows.cosine.min} is not the series' minimum ${min}`);
         if (!close(mean, r.metrics.rows.cosine.mean)) out.push(`${label}: stored mean cosine ${r.metrics.rows.cosine.mean} is not the series' mean ${mean}`);
       }
-      if (r.metrics.rows.rows !== report.reference.rows) out.push(`${label}: measured ${r.metrics.rows.rows} rows, the reference has ${report.reference.rows}`);
+      const expectRows = r.subset ? r.subset.rows.length : report.reference.rows;
+      if (r.metrics.rows.rows !== expectRows) out.push(`${label}: measured ${r.metrics.rows.rows} rows, ${r.subset ? 'its subset lists' : 'the reference has'} ${expectRows}`);
+      if (r.subset && r.subset.rows.some((i, k) => !Number.isInteger(i) || i < 0 || i >= report.reference.rows || (k > 0 && i <= r.subset!.rows[k - 1]!))) out.push(`${label}: its row subset is not ascending reference rows`);
       if (report.reference.pairs > 0 && report.reference.issame.some((s) => s === 1) && report.reference.issame.some((s) => s === 0) && !r.metrics.pairs) out.push(`${label}: the reference has pairs but the result has no pair metrics`);
     } else if (r.pass || r.status !== 'error') {
       out.push(`${label}: has no metrics but says ${r.pass ? 'pass' : r.status}`);
     }
   }
-  const pass = report.results.length > 0 && report.uncovered.length === 0 && report.results.every((r) => r.pass);
+  const pass = reportPasses(report);
   if (report.pass !== pass) out.push(`the report says ${report.pass ? 'pass' : 'fail'}, its results say ${pass ? 'pass' : 'fail'}`);
   return out;
 }
@@ -309,7 +311,11 @@ export function verifyBundleDir(dir: string, options: VerifyOptions = {}): Verif
           for (const [p, f] of listed) {
             if (f.role !== 'model') continue;
             if (!measured.has(p)) problems.push(`${p}: model file not covered by ${REPORT_JSON}`);
-            else if (!report.results.some((r) => r.file === p && r.pass)) problems.push(`${p}: no passing parity result`);
+            else if (!report.results.some((r) => r.file === p && r.pass)) {
+              // Run by no runtime and accepted with --allow-unverified: said, not a problem.
+              if (report.allowUnverified && report.uncovered.includes(p) && !report.results.some((r) => r.file === p)) notes.push(`${p}: UNVERIFIED, run by no runtime (accepted with --allow-unverified)`);
+              else problems.push(`${p}: no passing parity result`);
+            }
           }
           for (const r of report.results) {
             if (!listed.has(r.file)) problems.push(`${resultLabel(r)}: reports on ${r.file}, which is not in ${MANIFEST_FILE}`);

@@ -11,7 +11,7 @@
  */
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { InputError, ParityError, UnsupportedError, UsageError } from '../errors.js';
+import { InputError, ParityError, UnsupportedError, UnverifiedError, UsageError } from '../errors.js';
 import { silentLogger, type Logger } from '../cli/log.js';
 import { loadModel } from '../pth/load-model.js';
 import { checkpointSource } from '../pth/import.js';
@@ -129,7 +129,7 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
       passes,
       targets: targetDetails,
       bundleFiles: files,
-      parity: parity ? { pass: parity.pass, report: parity.reportPath, failures: parity.failures, skipped: parity.skipped } : null,
+      parity: parity ? { pass: parity.pass, report: parity.reportPath, failures: parity.failures, skipped: parity.skipped, ...(parity.unverifiedFiles.length ? { unverified: parity.unverifiedFiles } : {}) } : null,
     });
     // Sealed: an integrity digest over the canonical manifest, checked by verify.
     writeFileSync(join(dir.tmp, MANIFEST_FILE), sealManifest(manifest));
@@ -139,13 +139,32 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
     }
     dir.commit();
     const result: ExportResult = { ok: parity ? parity.pass : true, out: dir.final, manifest, parity };
-    if (parity && !parity.pass) {
-      throw Object.assign(new ParityError(`parity failed for ${parity.failures.join('; ')}; the bundle and its reports are in ${out}`, 'see parity-report.md in the bundle'), { result });
-    }
+    if (parity) throwUnlessPassed(parity, out, log, result);
     return result;
   } catch (e) {
     dir.abort();
     throw e;
+  }
+}
+
+/**
+ * Exit 5 when a result failed (numbers outside the thresholds, or a run that
+ * errored); else exit 7 when some model file was run by no runtime and
+ * --allow-unverified was not given. The unverified lines (one short line per
+ * file: why, and the fix) go to the log either way.
+ */
+function throwUnlessPassed(parity: ParitySummary, out: string, log: Logger, result: ExportResult): void {
+  for (const line of parity.unverified) log.warn(`unverified: ${line}`);
+  if (parity.failures.length) {
+    const also = parity.unverified.length ? `; ${parity.unverified.length} file(s) unverified` : '';
+    throw Object.assign(new ParityError(`parity failed for ${parity.failures.join('; ')}${also}; the bundle and its reports are in ${out}`, 'see parity-report.md in the bundle'), { result });
+  }
+  if (parity.unverified.length && !parity.allowUnverified) {
+    const n = parity.unverified.length;
+    throw Object.assign(
+      new UnverifiedError(`${n} bundle file${n === 1 ? ' was' : 's were'} run by no runtime (unverified, not a parity failure; the lines above say why and the fix); the bundle is in ${out}`, 'fix the runtimes, or pass --allow-unverified to accept'),
+      { result },
+    );
   }
 }
 

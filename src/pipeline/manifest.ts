@@ -42,7 +42,8 @@ export interface Manifest {
   readonly head: Readonly<Record<string, unknown>>;
   readonly passes: readonly PassReport[];
   readonly targets: Readonly<Record<string, unknown>>;
-  readonly parity: { pass: boolean; report: string | null; failures: string[]; skipped: string[] } | null;
+  /** unverified: model files no runtime ran (present only when some were, and accepted with --allow-unverified or not). */
+  readonly parity: { pass: boolean; report: string | null; failures: string[]; skipped: string[]; unverified?: string[] } | null;
   readonly files: readonly ManifestFile[];
 }
 

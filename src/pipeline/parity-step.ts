@@ -25,6 +25,8 @@ export interface ParityOptions {
   runtimes?: readonly RuntimeEntry[];
   /** Use only the first N reference rows (software GPU adapters are slow). */
   rows?: number;
+  /** Accept model files that no runtime could run (exit 0 instead of 7); the manifest and reports list them. */
+  allowUnverified?: boolean;
 }
 
 export type ParitySummary = ReturnType<typeof paritySummary>;
@@ -55,6 +57,7 @@ export async function finishParity(input: ParityStepInput): Promise<ParitySummar
     precisions: input.precisions,
     runtimes: options.runtimes,
     rows: options.rows,
+    allowUnverified: options.allowUnverified,
     log: input.log,
   });
   return paritySummary(res.report);

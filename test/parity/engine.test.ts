@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { loadOnnx } from '../../src/onnx/import.js';
 import { saveOnnx } from '../../src/onnx/export.js';
 import { TensorData } from '../../src/ir/tensor.js';
-import { runParity, failingRows } from '../../src/parity/engine.js';
+import { runParity, failingRows, unverifiedLines } from '../../src/parity/engine.js';
+import { reportLogicProblems } from '../../src/parity/verify.js';
+import { ortNodeCpu } from '../../src/parity/runtimes/ort-node.js';
 import { loadReferences, type ReferenceSet } from '../../src/parity/references.js';
 import { limitReferences } from '../../src/parity/run.js';
 import { reportJson } from '../../src/parity/report-json.js';
@@ -138,9 +140,63 @@ describe('runParity on sfnet10', () => {
     expect(r2.uncovered).toEqual(['onnx/model.fp32.onnx']);
     expect(r2.skipped).toEqual([
       { runtime: 'test/absent', target: 'onnx', device: 'cpu', reason: 'not installed here' },
-      { runtime: 'test/gpu', target: 'onnx', device: 'gpu', reason: 'not selected (--device cpu)' },
+      { runtime: 'test/gpu', target: 'onnx', device: 'gpu', reason: 'not selected (--device cpu)', fix: '--device all' },
     ]);
-    expect(failingRows(r2)[0]).toMatch(/no runtime could run it \(test\/absent: not installed here/);
+    // Unverified is not a parity failure: no failing row, one short line for the file instead.
+    expect(failingRows(r2)).toEqual([]);
+    expect(unverifiedLines(r2)).toEqual(['onnx/model.fp32.onnx: run by no runtime (test/absent: not installed here; test/gpu: not selected (--device cpu)); fix: --device all']);
     for (const r of [r1, r2]) expect(checkSchema(JSON.parse(reportJson(r)), reportSchema())).toEqual([]);
+  }, 60000);
+
+  it('skips (never fails) a runtime that cannot run a file here, and accepts the unverified file with allowUnverified', async () => {
+    // onnxruntime's own message for a float16 kernel on an adapter without shader-f16.
+    const noF16: ParityRuntime = {
+      id: 'test/webgpu', target: 'onnx', device: 'gpu',
+      probe: async () => ({ available: true, info: { engine: 'test', version: '0', device: 'gpu', backend: 'webgpu' } }),
+      open: async () => { throw new Error('Program Transpose requires f16 but the device does not support it'); },
+    };
+    const entries: RuntimeEntry[] = [{ id: noF16.id, target: 'onnx', device: 'gpu', load: async () => noF16 }];
+    const r = await runParity({ bundleDir: bundle.dir, files: bundle.files, contract: bundle.contract, references: refs, runtimes: entries });
+    expect(r.results).toEqual([]);
+    expect(r.skipped).toEqual([expect.objectContaining({ runtime: 'test/webgpu', file: 'onnx/model.fp32.onnx', reason: expect.stringMatching(/cannot run here: Program Transpose requires f16/), fix: expect.stringMatching(/shader-f16/) })]);
+    expect(r.pass).toBe(false);
+    expect(failingRows(r)).toEqual([]);
+    const [line] = unverifiedLines(r);
+    expect(line!.length).toBeLessThan(300);
+    expect(line).toMatch(/^onnx\/model\.fp32\.onnx: run by no runtime \(test\/webgpu: cannot run here: Program Transpose requires f16.*\); fix: .*--precision fp32,int8$/);
+    const accepted = await runParity({ bundleDir: bundle.dir, files: bundle.files, contract: bundle.contract, references: refs, runtimes: entries, allowUnverified: true });
+    expect(accepted.pass).toBe(true);
+    expect(accepted.uncovered).toEqual(['onnx/model.fp32.onnx']);
+    expect(accepted.unverified![0]!.fix).toMatch(/shader-f16/);
+    expect(reportLogicProblems(accepted)).toEqual([]);
+    expect(checkSchema(JSON.parse(reportJson(accepted)), reportSchema())).toEqual([]);
+  }, 60000);
+
+  it('runs a small row budget on a software adapter unless rows were given, and the report says which rows', async () => {
+    // onnxruntime-node cpu dressed as a GPU runtime on a fallback adapter: real numbers, the budget's bookkeeping.
+    const soft: ParityRuntime = {
+      ...ortNodeCpu, id: 'test/soft-gpu', device: 'gpu',
+      probe: async () => ({ available: true, info: { engine: 'test', version: '0', device: 'gpu', backend: 'webgpu', adapter: { vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader', isFallbackAdapter: true } } }),
+    };
+    const entries: RuntimeEntry[] = [...byId('onnxruntime-node/cpu'), { id: soft.id, target: 'onnx', device: 'gpu', load: async () => soft }];
+    const r = await runParity({ bundleDir: bundle.dir, files: bundle.files, contract: bundle.contract, references: refs, runtimes: entries });
+    expect(r.pass).toBe(true);
+    const [cpuRes, gpuRes] = r.results;
+    expect(cpuRes!.metrics!.rows.rows).toBe(32);
+    expect(cpuRes!.subset).toBeUndefined();
+    expect(gpuRes!.metrics!.rows.rows).toBe(4);
+    expect(gpuRes!.subset!.rows).toHaveLength(4);
+    expect(gpuRes!.subset!.reason).toMatch(/software \(fallback\) adapter SwiftShader: 4 of 32 rows/);
+    // Pairs of both kinds are kept, so pair metrics still exist; each subset pair is a reference pair.
+    const kinds = new Set(gpuRes!.subset!.pairs.map((k) => r.reference.issame[k]));
+    expect([...kinds].sort()).toEqual([0, 1]);
+    expect(gpuRes!.metrics!.pairs!.pairs).toBe(gpuRes!.subset!.pairs.length);
+    // The subset's per-row cosines are the full run's cosines at those rows (same engine, same inputs).
+    gpuRes!.subset!.rows.forEach((row, i) => expect(gpuRes!.series!.cosine[i]).toBe(cpuRes!.series!.cosine[row]));
+    expect(reportLogicProblems(r)).toEqual([]);
+    expect(checkSchema(JSON.parse(reportJson(r)), reportSchema())).toEqual([]);
+    const given = await runParity({ bundleDir: bundle.dir, files: bundle.files, contract: bundle.contract, references: refs, runtimes: entries, rowsGiven: true });
+    expect(given.results[1]!.metrics!.rows.rows).toBe(32);
+    expect(given.results[1]!.subset).toBeUndefined();
   }, 60000);
 });

@@ -20,6 +20,11 @@ export interface RuntimeEntry {
    * reason it is not on by default. The report lists it as skipped with this reason.
    */
   readonly optIn?: string;
+  /**
+   * An opt-in GPU runtime that is on by default when a hardware (not fallback)
+   * WebGPU adapter is found: slow only on a software adapter.
+   */
+  readonly onWithHardwareAdapter?: boolean;
 }
 
 export const RUNTIMES: readonly RuntimeEntry[] = [
@@ -30,13 +35,13 @@ export const RUNTIMES: readonly RuntimeEntry[] = [
   // onnx target in headless Chromium: onnxruntime-web (src/parity/runtimes/ort-web.ts)
   // (opt-in: Chromium start + 14 MB of wasm cost ~17 s, and wasm runs ~0.25 s/row on a 2-core machine)
   { id: 'onnxruntime-web/wasm', target: 'onnx', device: 'cpu', load: async () => (await import('./ort-web.js')).ortWebWasm, optIn: 'slow: headless Chromium + onnxruntime-web wasm' },
-  { id: 'onnxruntime-web/webgpu', target: 'onnx', device: 'gpu', load: async () => (await import('./ort-web.js')).ortWebWebgpu, optIn: 'slow: headless Chromium + onnxruntime-web webgpu' },
+  { id: 'onnxruntime-web/webgpu', target: 'onnx', device: 'gpu', load: async () => (await import('./ort-web.js')).ortWebWebgpu, optIn: 'slow on a software adapter: headless Chromium + onnxruntime-web webgpu', onWithHardwareAdapter: true },
   // tfjs target: add lines here (tfjs in Node cpu/wasm, headless Chromium webgpu/webgl)
   { id: 'tfjs-node/cpu', target: 'tfjs', device: 'cpu', load: async () => (await import('./tfjs-node.js')).tfjsNodeCpu },
   { id: 'tfjs-node/wasm', target: 'tfjs', device: 'cpu', load: async () => (await import('./tfjs-node.js')).tfjsNodeWasm },
   // (opt-in: each bundle starts Chromium and compiles every shader: ~30 s webgl, ~60 s webgpu on SwiftShader)
-  { id: 'tfjs-chromium/webgl', target: 'tfjs', device: 'gpu', load: async () => (await import('./tfjs-browser.js')).tfjsChromiumWebgl, optIn: 'slow: headless Chromium + tfjs webgl shader compilation' },
-  { id: 'tfjs-chromium/webgpu', target: 'tfjs', device: 'gpu', load: async () => (await import('./tfjs-browser.js')).tfjsChromiumWebgpu, optIn: 'slow: headless Chromium + tfjs webgpu pipeline compilation' },
+  { id: 'tfjs-chromium/webgl', target: 'tfjs', device: 'gpu', load: async () => (await import('./tfjs-browser.js')).tfjsChromiumWebgl, optIn: 'slow on a software adapter: headless Chromium + tfjs webgl shader compilation', onWithHardwareAdapter: true },
+  { id: 'tfjs-chromium/webgpu', target: 'tfjs', device: 'gpu', load: async () => (await import('./tfjs-browser.js')).tfjsChromiumWebgpu, optIn: 'slow on a software adapter: headless Chromium + tfjs webgpu pipeline compilation', onWithHardwareAdapter: true },
   // webgpu target: add lines here (Dawn in Node, headless Chromium)
   { id: 'dawn-node/webgpu', target: 'webgpu', device: 'gpu', load: async () => (await import('./webgpu-dawn.js')).dawnNodeWebgpu },
   { id: 'chromium/webgpu', target: 'webgpu', device: 'gpu', load: async () => (await import('./webgpu-chromium.js')).chromiumWebgpu },
