@@ -27,7 +27,7 @@ import { buildManifest, MANIFEST_FILE, type Manifest } from './manifest.js';
 import { sealManifest } from '../parity/verify.js';
 import { DEFAULT_PRECISIONS, type Precision } from './precision.js';
 import { readNpy, readNpz, toFloat32, toFloat64 } from '../parity/npy.js';
-import { loadImages } from '../parity/references.js';
+import { loadImages, loadReferences } from '../parity/references.js';
 import { finishParity, type ParityOptions, type ParitySummary } from './parity-step.js';
 
 export interface ExportOptions extends ParityOptions {
@@ -87,6 +87,9 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
   end(summarizePasses(passes));
   const contract = contractOf(optimized);
   const head = (passes.find((p) => p.pass === 'strip-head')?.details ?? {}) as Record<string, unknown>;
+  // Reference files are validated once, here, before anything reads them (fp16/int8
+  // calibration below, then parity): a bad one (NHWC inputs, wrong D, NaN) is exit 3 with its hint.
+  if (options.reference) await loadReferences({ reference: options.reference, inputs: options.inputs, contract });
 
   const problems: string[] = [];
   for (const t of targetImpls) {
