@@ -1,23 +1,30 @@
 /**
  * Constant tensor data with lazy, copy-free access.
  *
- * A tensor's bytes live in one of four places:
+ * A tensor's bytes live in one of these places:
  *  - `bytes`: a view into the loaded model file (raw_data) or a buffer a pass made;
  *  - `external`: a byte range of an external data file, read only when asked for;
  *  - `file`: the raw_data of a large tensor, left in the .onnx file and read
  *    only when asked for (so loading a 1.5 GB model allocates almost nothing);
+ *  - `computed`: bytes a pass defines as a function of other tensors (a folded
+ *    weight: w'[i] = w[i] * s(i)), computed range by range when read, so a
+ *    writer streams them from the source file to the output through a small
+ *    buffer and the whole result never exists in memory;
  *  - `typed`: ONNX's typed repeated fields (float_data, int64_data, ...);
  *  - `strings`: string_data.
  * Nothing is copied on load: a 1 GB class-weight head costs nothing until read,
  * and is never read when the head is stripped. Accessors return fresh arrays
  * (safe to modify) except `rawBytes`, whose result must be treated as read-only
- * because it may alias the model file.
+ * because it may alias the model file. `readInto(offset, out)` reads any byte
+ * range without materializing the rest (a file range, or that range computed),
+ * and `chunks` walks the bytes in order through one reused buffer.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { DType, byteLengthOf, dtypeInfo, dtypeName } from './dtype.js';
 import { bfloat16BitsToFloat32, float16BitsToFloat32 } from './float16.js';
 import { InputError, UnsupportedError } from '../errors.js';
+import { withScratch } from './scratch.js';
 
 export interface ExternalLocation {
   /** Absolute, already validated path of the data file. */
@@ -33,8 +40,22 @@ export type TensorSource =
   | { readonly kind: 'external'; readonly ext: ExternalLocation }
   /** raw_data left in the .onnx file itself, read when first needed (large models). */
   | { readonly kind: 'file'; readonly ext: ExternalLocation }
+  /** Bytes computed on demand from other tensors (see ComputedBytes). */
+  | { readonly kind: 'computed'; readonly computed: ComputedBytes }
   | { readonly kind: 'typed'; readonly values: ArrayLike<number> | readonly bigint[] }
   | { readonly kind: 'strings'; readonly strings: readonly Uint8Array[] };
+
+/**
+ * A tensor whose bytes are a function of other tensors, computed for any byte
+ * range on request. Ranges asked for start and end on element boundaries.
+ */
+export interface ComputedBytes {
+  /** Fill `out` with the bytes [byteOffset, byteOffset + out.byteLength) of the tensor. */
+  readInto(byteOffset: number, out: Uint8Array): void;
+}
+
+/** Bytes per chunk for streamed reads and writes (a multiple of every element size). */
+export const CHUNK_BYTES = 1 << 20;
 
 export class TensorData {
   readonly dtype: number;
@@ -96,6 +117,12 @@ export class TensorData {
     return TensorData.fromBytes(DType.INT8, dims, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
   }
 
+  /** A tensor computed range by range when read (a pass's lazy result). */
+  static computed(dtype: number, dims: readonly number[], computed: ComputedBytes): TensorData {
+    if (dtype === DType.STRING) throw new UnsupportedError('dtype', 'string tensors cannot be computed');
+    return new TensorData(dtype, dims, { kind: 'computed', computed });
+  }
+
   // ---- access -------------------------------------------------------------
 
   /**
@@ -117,10 +144,67 @@ export class TensorData {
         this.cache = new WeakRef(bytes);
         return bytes;
       }
+      case 'computed': {
+        const hit = this.cache?.deref();
+        if (hit) return hit;
+        const bytes = new Uint8Array(this.byteLength);
+        for (let at = 0; at < bytes.byteLength; at += CHUNK_BYTES) s.computed.readInto(at, bytes.subarray(at, Math.min(at + CHUNK_BYTES, bytes.byteLength)));
+        this.cache = new WeakRef(bytes);
+        return bytes;
+      }
       case 'typed':
         return typedToBytes(this.dtype, this.size, s.values);
       case 'strings':
         throw new UnsupportedError('dtype', 'string tensors have no raw bytes');
+    }
+  }
+
+  /**
+   * Copy the bytes [byteOffset, byteOffset + out.byteLength) into `out`, reading
+   * (or computing) only that range. A range ending past the tensor is refused.
+   */
+  readInto(byteOffset: number, out: Uint8Array): void {
+    const s = this.source;
+    if (byteOffset < 0 || byteOffset + out.byteLength > this.byteLength) {
+      throw new RangeError(`bytes ${byteOffset}..${byteOffset + out.byteLength} are outside the tensor's ${this.byteLength}`);
+    }
+    const hit = this.cache?.deref();
+    if (hit) {
+      out.set(hit.subarray(byteOffset, byteOffset + out.byteLength));
+      return;
+    }
+    switch (s.kind) {
+      case 'external':
+      case 'file':
+        readRange(s.ext, byteOffset, out);
+        return;
+      case 'computed':
+        s.computed.readInto(byteOffset, out);
+        return;
+      default:
+        out.set(this.rawBytes().subarray(byteOffset, byteOffset + out.byteLength));
+    }
+  }
+
+  /**
+   * Walk the bytes in order, `chunkBytes` at a time (the last chunk shorter),
+   * through one buffer: `each` must use or copy a chunk before returning.
+   * In-memory bytes are handed over as views, without a copy.
+   */
+  chunks(each: (chunk: Uint8Array, byteOffset: number) => void, chunkBytes = CHUNK_BYTES, scratch?: Uint8Array): void {
+    const n = this.byteLength;
+    const s = this.source;
+    const hit = this.cache?.deref();
+    const mem = hit ?? (s.kind === 'bytes' || s.kind === 'typed' ? this.rawBytes() : undefined);
+    if (mem) {
+      for (let at = 0; at < n; at += chunkBytes) each(mem.subarray(at, Math.min(at + chunkBytes, n)), at);
+      return;
+    }
+    const buf = scratch && scratch.byteLength >= Math.min(chunkBytes, n) ? scratch : new Uint8Array(Math.min(chunkBytes, n));
+    for (let at = 0; at < n; at += chunkBytes) {
+      const part = buf.subarray(0, Math.min(chunkBytes, n - at));
+      this.readInto(at, part);
+      each(part, at);
     }
   }
 
@@ -227,7 +311,7 @@ export class TensorData {
     const h = createHash('sha256');
     h.update(`${this.dtype}:${this.dims.join(',')}:`);
     if (this.source.kind === 'strings') for (const s of this.source.strings) h.update(s.byteLength + ':').update(s);
-    else h.update(this.rawBytes());
+    else withScratch(Math.min(CHUNK_BYTES, this.byteLength), (buf) => this.chunks((c) => h.update(c), CHUNK_BYTES, buf));
     return h.digest('hex');
   }
 }
@@ -237,6 +321,13 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function readExternal(ext: ExternalLocation): Uint8Array {
   const out = Buffer.allocUnsafe(ext.length);
+  readRange(ext, 0, out);
+  return out;
+}
+
+/** Read bytes [at, at + out.byteLength) of an external or in-file tensor into `out`. */
+function readRange(ext: ExternalLocation, at: number, out: Uint8Array): void {
+  const want = out.byteLength;
   let fd: number;
   try {
     fd = openSync(ext.file, 'r');
@@ -245,17 +336,16 @@ function readExternal(ext: ExternalLocation): Uint8Array {
   }
   try {
     let done = 0;
-    while (done < ext.length) {
-      const n = readSync(fd, out, done, Math.min(ext.length - done, 1 << 30), ext.offset + done);
+    while (done < want) {
+      const n = readSync(fd, out, done, Math.min(want - done, 1 << 30), ext.offset + at + done);
       if (n === 0) {
-        throw new InputError('external-data', `external data file ${ext.location} ends at byte ${ext.offset + done}, the model needs ${ext.offset + ext.length}`, 'the data file is truncated; copy it again');
+        throw new InputError('external-data', `external data file ${ext.location} ends at byte ${ext.offset + at + done}, the model needs ${ext.offset + ext.length}`, 'the data file is truncated; copy it again');
       }
       done += n;
     }
   } finally {
     closeSync(fd);
   }
-  return out;
 }
 
 function typedToBytes(dtype: number, count: number, values: ArrayLike<number> | readonly bigint[]): Uint8Array {

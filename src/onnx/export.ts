@@ -14,7 +14,8 @@ import type { AttributeWithDoc } from '../ir/attribute.js';
 import { DType } from '../ir/dtype.js';
 import type { Graph } from '../ir/graph.js';
 import type { Model } from '../ir/model.js';
-import type { TensorData } from '../ir/tensor.js';
+import { CHUNK_BYTES, type TensorData } from '../ir/tensor.js';
+import { withScratch } from '../ir/scratch.js';
 import type { Value } from '../ir/value.js';
 import { onnx, toLong, type OnnxTypes } from './proto.js';
 
@@ -86,20 +87,19 @@ class ExternalWriter {
   }
   /** Writes the tensor's bytes and returns its external_data entries. */
   put(t: TensorData): OnnxTypes.IStringStringEntryProto[] {
-    const bytes = t.rawBytes();
     const pad = (ALIGN - (this.offset % ALIGN)) % ALIGN;
     if (pad) {
       writeSync(this.fd!, new Uint8Array(pad));
       this.offset += pad;
     }
     const at = this.offset;
-    let done = 0;
-    while (done < bytes.byteLength) done += writeSync(this.fd!, bytes, done, Math.min(bytes.byteLength - done, 1 << 30));
-    this.offset += bytes.byteLength;
+    // Chunk by chunk: a lazy tensor (file range, folded weight) is never held whole.
+    withScratch(Math.min(CHUNK_BYTES, t.byteLength), (buf) => t.chunks((c) => writeAll(this.fd!, c), CHUNK_BYTES, buf));
+    this.offset += t.byteLength;
     return [
       { key: 'location', value: this.location },
       { key: 'offset', value: String(at) },
-      { key: 'length', value: String(bytes.byteLength) },
+      { key: 'length', value: String(t.byteLength) },
     ];
   }
   close(): void {
@@ -119,7 +119,8 @@ const optStr = <K extends string>(key: K, v: string) => opt(key, v, v !== '');
  * is encoded piece by piece (fields can be written in any order and protobuf
  * concatenates them), and the raw_data of large tensors is copied straight
  * from where it lives (the source model file, an external data file, or a
- * pass's buffer) through one reused buffer.
+ * pass's buffer) through one reused buffer; a computed tensor (a folded or
+ * quantized weight) is computed into that buffer range by range.
  *
  *   ModelProto  = [fields except graph] + tag(7) len(G) G
  *   G           = [GraphProto fields except initializer] + for each initializer:
@@ -149,6 +150,7 @@ function writeStreaming(fd: number, proto: OnnxTypes.IModelProto, deferred: Map<
     out.bytes(p.rawHeader);
     const src = p.data.source;
     if (src.kind === 'file' || src.kind === 'external') out.copyFrom(src.ext.file, src.ext.offset, src.ext.length);
+    else if (src.kind === 'computed') out.tensor(p.data);
     else out.bytes(p.data.rawBytes());
   }
   out.flush();
@@ -193,6 +195,11 @@ class FdWriter {
     } finally {
       closeSync(src);
     }
+  }
+  /** A tensor's bytes, read or computed chunk by chunk into the buffer. */
+  tensor(t: TensorData): void {
+    this.flush();
+    t.chunks((c) => writeAll(this.fd, c), this.buf.length, this.buf);
   }
   flush(): void {
     if (this.used) writeAll(this.fd, this.buf.subarray(0, this.used));

@@ -31,8 +31,8 @@
  *    counts as symbolic too: the shapes pass makes that batch symbolic, and a
  *    folded 1 would hard-code it.
  * Duplicate initializers are found by dtype+dims, then the first 64 bytes, then
- * TensorData.digest() (sha256), so large weights are hashed only when they could
- * be equal.
+ * TensorData.digest() (sha256, streamed in chunks), so large weights are read
+ * (64 bytes of each) and hashed only when they could be equal.
  */
 import type { Graph } from '../ir/graph.js';
 import type { Node } from '../ir/node.js';
@@ -276,8 +276,10 @@ function dedupeInitializers(g: Graph, rb: ReportBuilder): boolean {
     if (list.length < 2) continue;
     const byPrefix = new Map<string, Value[]>();
     for (const v of list) {
-      const b = v.const!.rawBytes();
-      const k = Buffer.from(b.buffer, b.byteOffset, Math.min(64, b.byteLength)).toString('hex');
+      // Only the first 64 bytes are read (a lazy weight is not loaded, nor a folded one computed).
+      const b = new Uint8Array(Math.min(64, v.const!.byteLength));
+      v.const!.readInto(0, b);
+      const k = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
       const l = byPrefix.get(k);
       if (l) l.push(v);
       else byPrefix.set(k, [v]);

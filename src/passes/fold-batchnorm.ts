@@ -6,6 +6,9 @@
  *     BN(x)[c] = gamma[c] * (x[c] - mean[c]) / sqrt(var[c] + eps) + beta[c] = s[c] * x[c] + t[c]
  *     s = gamma / sqrt(var + eps),   t = beta - mean * s
  * All arithmetic below is done in float64 and rounded once to the weight's dtype.
+ * Weights are never copied whole into float64: the scaled weight is a lazy tensor
+ * computed range by range when written (fold-weights.ts), or, where a bias needs a
+ * sum over the weight, computed in one chunked pass straight into the weight's dtype.
  *
  * Before                                  After
  *  conv-bn:   x -> Conv(W, b) -> BN        x -> Conv(W', b')
@@ -52,6 +55,7 @@ import type { Value } from '../ir/value.js';
 import { classifyBn, constData, convPads, isTrainingBn, type BnFinding } from '../analysis/batchnorm.js';
 import type { Pass, PassOptions, PassReport } from './pass.js';
 import { FOLDABLE_FLOATS, fromF64, isOnnxDomain, product, readF64, ReportBuilder } from './util.js';
+import { scaledWeight, scaledWeightWithVisit } from './fold-weights.js';
 
 export interface BnParams {
   readonly channels: number;
@@ -95,7 +99,11 @@ function weightOf(v: Value | null | undefined, what: string): TensorData | strin
 }
 
 function newConst(g: Graph, base: Value | null | undefined, fallback: string, dtype: number, dims: readonly number[], values: Float64Array): Value {
-  return g.addConstant(g.uniqueName(`${base?.name ?? fallback}_bnfold`), fromF64(dtype, dims, values));
+  return newWeight(g, base, fallback, fromF64(dtype, dims, values));
+}
+
+function newWeight(g: Graph, base: Value | null | undefined, fallback: string, data: TensorData): Value {
+  return g.addConstant(g.uniqueName(`${base?.name ?? fallback}_bnfold`), data);
 }
 
 /** Per-output-feature bias of a Gemm's C operand (times beta), or why it has none. */
@@ -140,13 +148,12 @@ function foldConvBn(g: Graph, bn: Node, conv: Node, p: BnParams): FoldResult {
   const bias = conv.inputs[2];
   const bd = constData(bias);
   if (bias && !bd) return fail('the conv bias is not a constant');
-  const wv = readF64(w);
-  const inner = wv.length / o;
-  for (let oc = 0; oc < o; oc++) for (let k = 0; k < inner; k++) wv[oc * inner + k]! *= p.s[oc]!;
+  const inner = w.size / o;
   const bv = bd ? readF64(bd) : new Float64Array(o);
   if (bv.length !== o) return fail(`the conv bias has ${bv.length} values for ${o} channels`);
   for (let oc = 0; oc < o; oc++) bv[oc] = bv[oc]! * p.s[oc]! + p.t[oc]!;
-  conv.setInput(1, newConst(g, conv.inputs[1], `${conv.name}.weight`, w.dtype, w.dims, wv));
+  // W'[oc, k] = W[oc, k] * s[oc]
+  conv.setInput(1, newWeight(g, conv.inputs[1], `${conv.name}.weight`, scaledWeight(w, { s: p.s, inner, period: o })));
   conv.setInput(2, newConst(g, bias, `${conv.name}.bias`, bd?.dtype ?? w.dtype, [o], bv));
   g.bypass(bn, conv.outputs[0]!);
   return OK;
@@ -163,10 +170,10 @@ function foldGemmBn(g: Graph, bn: Node, gemm: Node, p: BnParams, opset: number):
   if (nOut !== p.channels) return fail(`the Gemm has ${nOut} output features, the BN ${p.channels}`);
   const bias = gemmBias(gemm, nOut);
   if (typeof bias === 'string') return fail(bias);
-  const wv = readF64(w);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) wv[i * c + j]! *= p.s[transB ? i : j]!;
   for (let j = 0; j < nOut; j++) bias[j] = bias[j]! * p.s[j]! + p.t[j]!;
-  gemm.setInput(1, newConst(g, gemm.inputs[1], `${gemm.name}.weight`, w.dtype, w.dims, wv));
+  // W[i, j] *= s[transB ? i : j]: rows of c elements, or columns of period c
+  const scale = transB ? { s: p.s, inner: c, period: r } : { s: p.s, inner: 1, period: c };
+  gemm.setInput(1, newWeight(g, gemm.inputs[1], `${gemm.name}.weight`, scaledWeight(w, scale)));
   setGemmBias(g, gemm, constData(gemm.inputs[2])?.dtype ?? w.dtype, bias, opset);
   g.bypass(bn, gemm.outputs[0]!);
   return OK;
@@ -193,9 +200,8 @@ function foldMatMulBn(g: Graph, bn: Node, mm: Node, p: BnParams): FoldResult {
     bias = new Float64Array(nOut);
     for (let j = 0; j < nOut; j++) bias[j] = vals.length === 1 ? vals[0]! : vals[j]!;
   }
-  const wv = readF64(w);
-  for (let i = 0; i < k; i++) for (let j = 0; j < nOut; j++) wv[i * nOut + j]! *= p.s[j]!;
-  mm.setInput(1, newConst(g, mm.inputs[1], `${mm.name}.weight`, w.dtype, w.dims, wv));
+  // B[i, j] *= s[j]: columns of period nOut
+  mm.setInput(1, newWeight(g, mm.inputs[1], `${mm.name}.weight`, scaledWeight(w, { s: p.s, inner: 1, period: nOut })));
   const nb = new Float64Array(nOut);
   for (let j = 0; j < nOut; j++) nb[j] = (bias?.[j] ?? 0) * p.s[j]! + p.t[j]!;
   if (biasAdd) {
@@ -263,36 +269,38 @@ function foldBnIntoGemmInput(g: Graph, bn: Node, gemm: Node, p: BnParams, opset:
     }
   }
   if (typeof bias === 'string') return fail(bias);
-  // op(B)[j, n] lives at B[j*nOut + n] (transB = 0) or B[n*k + j] (transB = 1); both loops
-  // walk B in memory order, read each weight once for the shift, then scale it in place.
-  const scaled = readF64(w);
+  // op(B)[j, n] lives at B[j*nOut + n] (transB = 0) or B[n*k + j] (transB = 1); one pass
+  // walks B in memory order, adds each weight into the shift, and scales it.
   const sj = new Float64Array(k), tj = new Float64Array(k);
   for (let j = 0; j < k; j++) {
     sj[j] = p.s[Math.floor(j / hw)]!;
     tj[j] = p.t[Math.floor(j / hw)]!;
   }
+  const b = bias;
+  let scaled: TensorData;
   if (transB) {
-    for (let n = 0; n < nOut; n++) {
-      const row = n * k;
-      let acc = 0;
-      for (let j = 0; j < k; j++) {
-        const wj = scaled[row + j]!;
-        acc += tj[j]! * wj;
-        scaled[row + j] = wj * sj[j]!;
+    // bias[n] += alpha * sum_j t[j] * B[n, j], the sum over a row first (as a row loop would)
+    let acc = 0, j = 0, n = 0;
+    scaled = scaledWeightWithVisit(w, { s: sj, inner: 1, period: k }, (_e, wj) => {
+      acc += tj[j]! * wj;
+      if (++j === k) {
+        b[n]! += alpha * acc;
+        acc = 0;
+        j = 0;
+        n++;
       }
-      bias[n]! += alpha * acc;
-    }
+    });
   } else {
-    for (let j = 0; j < k; j++) {
-      const row = j * nOut, s = sj[j]!, t = tj[j]!;
-      for (let n = 0; n < nOut; n++) {
-        const wj = scaled[row + n]!;
-        bias[n]! += alpha * t * wj;
-        scaled[row + n] = wj * s;
+    let j = 0, n = 0;
+    scaled = scaledWeightWithVisit(w, { s: sj, inner: nOut, period: k }, (_e, wj) => {
+      b[n]! += alpha * tj[j]! * wj;
+      if (++n === nOut) {
+        n = 0;
+        j++;
       }
-    }
+    });
   }
-  gemm.setInput(1, newConst(g, gemm.inputs[1], `${gemm.name}.weight`, w.dtype, w.dims, scaled));
+  gemm.setInput(1, newWeight(g, gemm.inputs[1], `${gemm.name}.weight`, scaled));
   if (isGemm) setGemmBias(g, gemm, constData(gemm.inputs[2])?.dtype ?? w.dtype, bias, opset);
   else if (mmBias) {
     const old = mmBias.add.inputs[mmBias.index]!;
@@ -322,7 +330,7 @@ function foldBnIntoGemmInput(g: Graph, bn: Node, gemm: Node, p: BnParams, opset:
 /** bn-conv (unpadded): W'[o, i] = W[o, i] * s[ci], b'[o] = b[o] + sum W[o, i, k] * t[ci] */
 function foldBnIntoConvInput(g: Graph, bn: Node, convs: readonly Node[], p: BnParams): FoldResult {
   const x = bn.inputs[0]!;
-  const plans: { conv: Node; w: TensorData; wv: Float64Array; bv: Float64Array }[] = [];
+  const checked: { conv: Node; w: TensorData; bd: TensorData | undefined; o: number; cg: number; og: number; taps: number }[] = [];
   for (const conv of convs) {
     if (convPads(conv)) return fail(`${conv.name} pads its input`);
     const w = weightOf(conv.inputs[1], `the weight of ${conv.name}`);
@@ -334,27 +342,34 @@ function foldBnIntoConvInput(g: Graph, bn: Node, convs: readonly Node[], p: BnPa
     const [o, cg] = w.dims as [number, number];
     if (cg * group !== p.channels) return fail(`${conv.name} reads ${cg * group} channels, the BN has ${p.channels}`);
     if (o % group !== 0) return fail(`${conv.name}: ${o} output channels do not split into ${group} groups`);
-    const og = o / group;
-    const taps = product(w.dims.slice(2));
-    const src = readF64(w);
-    const wv = Float64Array.from(src);
-    const bv = bd ? readF64(bd) : new Float64Array(o);
+    checked.push({ conv, w, bd, o, cg, og: o / group, taps: product(w.dims.slice(2)) });
+  }
+  // Every conv can fold: now read each weight once, in memory order (oc, i, q).
+  const plans: { conv: Node; w: TensorData; bv: Float64Array }[] = [];
+  for (const { conv, w, bd, o, cg, og, taps } of checked) {
+    // element (oc, i, q) reads input channel ci = floor(oc / og) * cg + i
+    const sc = new Float64Array(o * cg), tc = new Float64Array(o * cg);
     for (let oc = 0; oc < o; oc++) {
       const base = Math.floor(oc / og) * cg;
       for (let i = 0; i < cg; i++) {
-        const s = p.s[base + i]!, t = p.t[base + i]!;
-        for (let q = 0; q < taps; q++) {
-          const at = (oc * cg + i) * taps + q;
-          wv[at]! *= s;
-          bv[oc]! += src[at]! * t;
-        }
+        sc[oc * cg + i] = p.s[base + i]!;
+        tc[oc * cg + i] = p.t[base + i]!;
       }
     }
-    plans.push({ conv, w, wv, bv });
+    const bv = bd ? readF64(bd) : new Float64Array(o);
+    let q = 0, oi = 0, oc = 0;
+    const wv = scaledWeightWithVisit(w, { s: sc, inner: taps, period: o * cg }, (_e, wq) => {
+      bv[oc]! += wq * tc[oi]!;
+      if (++q === taps) {
+        q = 0;
+        if (++oi % cg === 0) oc++;
+      }
+    });
+    plans.push({ conv, w: wv, bv });
   }
-  for (const { conv, w, wv, bv } of plans) {
+  for (const { conv, w, bv } of plans) {
     const bias = conv.inputs[2];
-    conv.setInput(1, newConst(g, conv.inputs[1], `${conv.name}.weight`, w.dtype, w.dims, wv));
+    conv.setInput(1, newWeight(g, conv.inputs[1], `${conv.name}.weight`, w));
     conv.setInput(2, newConst(g, bias, `${conv.name}.bias`, constData(bias)?.dtype ?? w.dtype, [bv.length], bv));
     conv.setInput(0, x);
   }
