@@ -227,8 +227,53 @@ const RULES: Readonly<Record<string, Rule>> = {
     if (!s || !pads || pads.length !== 2 * s.length) return [{ dtype: ins[0]!.dtype, shape: undefined }];
     return [{ dtype: ins[0]!.dtype, shape: s.map((d, i) => (typeof d === 'number' ? d + pads[i]! + pads[i + s.length]! : d)) }];
   },
+  // Slice (opset 1 attributes or opset 10+ constant inputs), with ONNX's clamping; a
+  // symbolic dim stays itself when sliced whole (start 0, step 1, end >= INT32_MAX).
+  Slice: (n, ins) => {
+    const s = ins[0]!.shape;
+    const fromIn = (i: number) => (n.inputs[i] ? constInts(n.inputs[i] ?? null) : null);
+    const starts = n.inputs.length > 1 ? fromIn(1) : n.attrInts('starts');
+    const ends = n.inputs.length > 1 ? fromIn(2) : n.attrInts('ends');
+    const axes = (n.inputs.length > 1 ? fromIn(3) : n.attrInts('axes')) ?? starts?.map((_, i) => i);
+    const steps = (n.inputs.length > 1 ? fromIn(4) : null) ?? starts?.map(() => 1);
+    if (!s || !starts || !ends || !axes || !steps || (n.inputs[3] && !fromIn(3)) || (n.inputs[4] && !fromIn(4))) return [{ dtype: ins[0]!.dtype, shape: undefined }];
+    const out: Dim[] = [...s];
+    for (let k = 0; k < starts.length; k++) {
+      const a = normAxis(axes[k]!, s.length);
+      const d = s[a];
+      const step = steps[k]!;
+      if (typeof d !== 'number') {
+        out[a] = starts[k] === 0 && step === 1 && ends[k]! >= 2147483647 ? d! : null;
+        continue;
+      }
+      let b = starts[k]!, e = ends[k]!;
+      if (b < 0) b += d;
+      if (e < 0) e += d;
+      if (step > 0) { b = Math.min(Math.max(b, 0), d); e = Math.min(Math.max(e, 0), d); } else { b = Math.min(Math.max(b, 0), d - 1); e = Math.min(Math.max(e, -1), d - 1); }
+      out[a] = step === 0 ? null : Math.max(0, Math.ceil((e - b) / step));
+    }
+    return [{ dtype: ins[0]!.dtype, shape: out }];
+  },
+  // Resize / Upsample: sizes when given, else floor(d * scale); a symbolic dim with scale 1 stays.
+  Resize: (n, ins) => resizeShape(n, ins),
+  Upsample: (n, ins) => resizeShape(n, ins),
   OneHot: () => undefined,
 };
+
+function resizeShape(n: Node, ins: TypeShape[]): TypeShape[] {
+  const s = ins[0]!.shape;
+  const none = [{ dtype: ins[0]!.dtype, shape: undefined }];
+  if (!s) return none;
+  const sizes = n.op === 'Resize' && n.inputs[3] ? constInts(n.inputs[3] ?? null) : undefined;
+  if (sizes && sizes.length === s.length) return [{ dtype: ins[0]!.dtype, shape: s.map((d, i) => (typeof d === 'number' ? sizes[i]! : null)) }];
+  let scales: number[] | undefined = n.attrFloats('scales');
+  if (!scales) {
+    const v = n.inputs[n.op === 'Upsample' || n.inputs.length === 2 ? 1 : 2];
+    scales = v?.const && v.const.size > 0 ? v.const.numbers() : undefined;
+  }
+  if (!scales || scales.length !== s.length) return none;
+  return [{ dtype: ins[0]!.dtype, shape: s.map((d, i) => (typeof d === 'number' ? Math.floor(d * scales![i]!) : scales![i] === 1 ? d : null)) }];
+}
 
 /**
  * The -1 of a Reshape when symbols are involved: prod(input) / prod(other target dims),

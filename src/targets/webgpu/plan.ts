@@ -30,6 +30,9 @@ import type { Node } from '../../ir/node.js';
 import type { Value } from '../../ir/value.js';
 import type { TensorData } from '../../ir/tensor.js';
 import { UnsupportedError } from '../../errors.js';
+import type { Aux, Variant } from './wgsl/common.js';
+import type { KernelOut } from './wgsl/conv.js';
+import { OP_TABLE, type LowerContext } from './op-table.js';
 
 /** One elementwise operation applied per element, with its per-channel parameters. */
 export type EpiOp =
@@ -37,6 +40,9 @@ export type EpiOp =
   | { readonly op: 'prelu'; readonly alpha: Float32Array }
   | { readonly op: 'relu' }
   | { readonly op: 'clip'; readonly min: number; readonly max: number }
+  | { readonly op: 'sigmoid' }
+  | { readonly op: 'hardsigmoid'; readonly alpha: number; readonly beta: number }
+  | { readonly op: 'hardswish' }
   | { readonly op: 'add'; readonly input: Act };
 
 /** An activation: a graph value as seen per image. Views share their root's storage. */
@@ -113,7 +119,35 @@ export interface GapLayer {
   readonly nodes: string[];
 }
 
-export type Layer = ConvLayer | FcLayer | EltwiseLayer | PoolLayer | GapLayer;
+/**
+ * A layer lowered by an op-table rule (op-table.ts, ops/*.ts): its data inputs and
+ * its kernels are data, so the memory plan and the bindings need no per-op code.
+ */
+export interface OpLayer {
+  readonly kind: 'op';
+  /** The rule's kernel family (e.g. 'concat', 'gather', 'binary'), shown in model.json. */
+  readonly op: string;
+  /** The first data input (what `inputShape` in model.json describes). */
+  readonly x: Act;
+  /** Every activation the kernels read, x first. */
+  readonly inputs: readonly Act[];
+  out: Act;
+  readonly nodes: string[];
+  /** What the layer computes besides its op, for model.json's `fused` (e.g. 'mul'). */
+  readonly fused: readonly string[];
+  /** The layer's kernels for a variant, run in order; per-layer f32 parameters go into `aux`. */
+  readonly kernels: (v: Variant, aux: Aux) => KernelOut[];
+}
+
+export type Layer = ConvLayer | FcLayer | EltwiseLayer | PoolLayer | GapLayer | OpLayer;
+
+/** Every activation a layer reads (its input, residuals, an op layer's other inputs). */
+export function layerInputs(l: Layer): Act[] {
+  if (l.kind === 'op') return [...l.inputs];
+  const d = [l.x];
+  if (l.kind === 'conv' || l.kind === 'fc' || l.kind === 'eltwise') for (const e of l.epi) if (e.op === 'add') d.push(e.input);
+  return d;
+}
 
 export interface Plan {
   readonly input: Act;
@@ -123,11 +157,11 @@ export interface Plan {
   readonly acts: readonly Act[];
 }
 
-const VIEW_OPS = new Set(['Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
-const SUPPORTED = ['Conv', 'Gemm', 'MatMul', 'BatchNormalization', 'Mul', 'Add', 'Sub', 'Div', 'PRelu', 'LeakyRelu', 'Relu', 'Clip', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Constant', ...VIEW_OPS];
+/** Ops that only re-read their input's storage (row-major layout unchanged): no kernel. */
+export const VIEW_OPS = new Set(['Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
 
 /** Constant data of a value: an initializer, or a Constant node's tensor. */
-function constOf(v: Value | null | undefined): TensorData | undefined {
+export function constOf(v: Value | null | undefined): TensorData | undefined {
   if (!v) return undefined;
   if (v.const) return v.const;
   const p = v.producer;
@@ -138,7 +172,7 @@ function constOf(v: Value | null | undefined): TensorData | undefined {
   return undefined;
 }
 
-interface Problem {
+export interface Problem {
   readonly node: string;
   readonly op: string;
   readonly reason: string;
@@ -253,7 +287,18 @@ export function planGraph(g: Graph, outputName?: string): Plan {
       o.root = x.root;
       continue;
     }
-    const layer = lowerNode(n, x, getAct(out, os), acts, problems);
+    const inputActs = dataInputs(n).map((v) => acts.get(v) ?? null);
+    const missing = dataInputs(n).find((v) => !acts.get(v));
+    if (missing) {
+      problems.push({ node: n.name, op: n.op, reason: `input ${missing.name} is not computed from the model input` });
+      continue;
+    }
+    const fail = (reason: string): null => {
+      problems.push({ node: n.name, op: n.op, reason });
+      return null;
+    };
+    const ctx: LowerContext = { x, out: getAct(out, os), inputs: inputActs as Act[], acts, problems, fail };
+    const layer = OP_TABLE[n.op]!.lower(n, ctx);
     if (layer) {
       const r = { layer, node: n };
       raws.push(r);
@@ -269,8 +314,7 @@ export function planGraph(g: Graph, outputName?: string): Plan {
     for (const r of raws) {
       const l = r.layer;
       if (!l) continue;
-      if (l.x.root === a) out.push(l);
-      else if ((l.kind === 'conv' || l.kind === 'fc' || l.kind === 'eltwise') && l.epi.some((e) => e.op === 'add' && e.input.root === a)) out.push(l);
+      if (layerInputs(l).some((i) => i.root === a)) out.push(l);
     }
     return out;
   };
@@ -284,7 +328,7 @@ export function planGraph(g: Graph, outputName?: string): Plan {
     // An affine right after a conv/fc joins that layer's epilogue instead (pass 3b): cheaper
     // once per output than once per tap.
     const src = producerOf.get(l.x);
-    if (src?.layer && src.layer.kind !== 'maxpool' && src.layer.kind !== 'avgpool' && src.layer.kind !== 'gap' && l.x.root === l.x && usesOf(l.x).length === 1 && !isOutput(l.x)) continue;
+    if (src?.layer && src.layer.kind !== 'maxpool' && src.layer.kind !== 'avgpool' && src.layer.kind !== 'gap' && src.layer.kind !== 'op' && l.x.root === l.x && usesOf(l.x).length === 1 && !isOutput(l.x)) continue;
     // Only consumers reading the value itself (not through a view) and only as conv input.
     const direct = raws.filter((q) => q.layer && q.layer.x === l.out);
     const all = usesOf(l.out);
@@ -338,11 +382,7 @@ function orderLayers(layers: Layer[], input: Act): Layer[] {
   const ready = new Set<Act>([input.root]);
   const out: Layer[] = [];
   const pending = [...layers];
-  const deps = (l: Layer): Act[] => {
-    const d = [l.x.root];
-    if (l.kind === 'conv' || l.kind === 'fc' || l.kind === 'eltwise') for (const e of l.epi) if (e.op === 'add') d.push(e.input.root);
-    return d;
-  };
+  const deps = (l: Layer): Act[] => layerInputs(l).map((a) => a.root);
   while (pending.length) {
     const i = pending.findIndex((l) => deps(l).every((a) => ready.has(a)));
     if (i < 0) throw new Error('internal: fused layers form a cycle');
@@ -359,22 +399,28 @@ function unsupported(problems: readonly Problem[]): UnsupportedError {
   return new UnsupportedError(
     'webgpu-unsupported',
     `the webgpu target cannot convert ${problems.length} node(s) [${ops.join(', ')}]: ${list}`,
-    `supported ops: ${SUPPORTED.join(', ')}; use --target onnx or tfjs for this model`,
+    `supported ops: ${Object.keys(OP_TABLE).join(', ')}; use --target onnx or tfjs for this model`,
   );
 }
 
 /** Non-constant inputs of a node. */
-function dataInputs(n: Node): Value[] {
+export function dataInputs(n: Node): Value[] {
   return n.inputs.filter((v): v is Value => !!v && !constOf(v));
 }
 
-/** Why a node cannot be lowered (or undefined when it can). Shapes are checked later. */
+/** Why a node cannot be lowered (or undefined when it can): the op table's check. Shapes are checked later. */
 function checkNode(n: Node): string | undefined {
   if (n.domain !== '' && n.domain !== 'ai.onnx') return `custom domain ${n.domain}`;
-  if (!SUPPORTED.includes(n.op)) return 'no WebGPU kernel for this op';
-  const data = dataInputs(n);
+  const rule = Object.prototype.hasOwnProperty.call(OP_TABLE, n.op) ? OP_TABLE[n.op] : undefined;
+  if (!rule) return 'no WebGPU kernel for this op';
   if (n.op === 'Constant') return undefined;
-  if (data.length === 0) return 'all inputs are constant (constant folding should have removed it)';
+  if (dataInputs(n).length === 0) return 'all inputs are constant (constant folding should have removed it)';
+  return rule.check(n);
+}
+
+/** The checks of the ops lowered in this file (the op table's first rows). */
+export function checkBuiltin(n: Node): string | undefined {
+  const data = dataInputs(n);
   switch (n.op) {
     case 'Conv': {
       if (!constOf(n.inputs[1])) return 'the weight is not constant';
@@ -441,7 +487,8 @@ function pads2(n: Node, h: number, w: number, kh: number, kw: number, sh: number
   return [p[0]!, p[1]!, p[2]!, p[3]!];
 }
 
-function lowerNode(n: Node, x: Act, out: Act, acts: Map<Value, Act>, problems: Problem[]): Layer | null {
+/** Lowering of the ops in this file (the op table's first rows). */
+export function lowerBuiltin(n: Node, x: Act, out: Act, acts: Map<Value, Act>, problems: Problem[]): Layer | null {
   const fail = (reason: string) => {
     problems.push({ node: n.name, op: n.op, reason });
     return null;

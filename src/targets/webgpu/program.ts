@@ -164,6 +164,7 @@ function buildLayer(l: Layer, variants: readonly Variant[], dtype: WeightDType):
       case 'eltwise': ks = [eltwiseKernel(l, v, a)]; break;
       case 'maxpool': case 'avgpool': ks = [poolKernel(l, v)]; break;
       case 'gap': ks = [gapKernel(l, v)]; break;
+      case 'op': ks = l.kernels(v, a); break;
     }
     kernels.push(ks);
     const data = a.length ? a.data() : null;
@@ -214,7 +215,8 @@ export function buildBundle(g: Graph, opts: BuildOptions): BuiltBundle {
   const scratchElements: number[] = [];
   builds.forEach((b, li) => {
     const ks = b.kernels[0]!;
-    const scratch = ks.length > 1 ? scratchCount++ : -1;
+    // Split-K convolutions have a scratch (their partial sums); op layers may run several kernels without one.
+    const scratch = ks.some((k) => k.bindings.refs.some((r) => r.kind === 'scratch')) ? scratchCount++ : -1;
     if (scratch >= 0 && b.layer.kind === 'conv') scratchElements.push(b.tile!.splitK * b.layer.cout * b.layer.oh * b.layer.ow);
     ks.forEach((k, ki) => {
       for (const vk of b.kernels) {
@@ -370,7 +372,7 @@ export function buildBundle(g: Graph, opts: BuildOptions): BuiltBundle {
     values,
     layers: builds.map((b, i) => ({
       name: layerName(b.layer, i),
-      op: b.layer.kind,
+      op: b.layer.kind === 'op' ? b.layer.op : b.layer.kind,
       nodes: [...b.layer.nodes],
       input: b.layer.x.name,
       output: b.layer.out.name,
@@ -389,7 +391,7 @@ export function buildBundle(g: Graph, opts: BuildOptions): BuiltBundle {
 }
 
 function layerName(l: Layer, i: number): string {
-  return `${String(i).padStart(3, '0')}-${l.kind}`;
+  return `${String(i).padStart(3, '0')}-${l.kind === 'op' ? l.op : l.kind}`;
 }
 
 function fusedOps(l: Layer): string[] {
@@ -397,5 +399,6 @@ function fusedOps(l: Layer): string[] {
   if (l.kind === 'conv' && l.prologue) out.push('prologue:affine');
   if (l.kind === 'conv' || l.kind === 'fc') if (l.bias) out.push('bias');
   if (l.kind === 'conv' || l.kind === 'fc' || l.kind === 'eltwise') for (const e of l.epi) out.push(e.op === 'add' ? `add:${e.input.name}` : e.op);
+  if (l.kind === 'op') out.push(...l.fused);
   return out;
 }

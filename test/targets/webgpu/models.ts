@@ -105,12 +105,12 @@ export function zoo(): Model {
   return b.finish(e);
 }
 
-/** A model with ops the WebGPU target does not have: [N,3,8,8] -> Sigmoid, Softmax, Transpose. */
+/** A model with ops the WebGPU target does not have: [N,3,8,8] -> Erf, Softmax, Transpose. */
 export function unsupported(): Model {
   const b = new Builder();
   const x = b.input(8, 8);
   let y = b.conv(x, 3, 4, 3, { pad: 1 });
-  y = b.node('Sigmoid', [y]);
+  y = b.node('Erf', [y]);
   y = b.node('Softmax', [y], { axis: attr.int(1) });
   y = b.node('Transpose', [y], { perm: attr.ints([0, 1, 3, 2]) });
   y = b.node('Flatten', [y], { axis: attr.int(1) });

@@ -166,6 +166,17 @@ export function epilogue(spec: EpilogueSpec, aux: Aux, A: ActType): { code: stri
       case 'clip':
         lines.push(`  v = clamp(v, ${f32Literal(op.min)}, ${f32Literal(op.max)});`);
         break;
+      case 'sigmoid':
+        // 1 / (1 + e^-v): e^-v overflows to +inf for v < -88, giving exactly 0.
+        lines.push('  v = 1.0 / (1.0 + exp(-v));');
+        break;
+      case 'hardsigmoid':
+        lines.push(`  v = clamp(fma(v, ${f32Literal(op.alpha)}, ${f32Literal(op.beta)}), 0.0, 1.0);`);
+        break;
+      case 'hardswish':
+        // ONNX HardSwish: x * max(0, min(1, x / 6 + 1 / 2)).
+        lines.push(`  v = v * clamp(fma(v, ${f32Literal(1 / 6)}, 0.5), 0.0, 1.0);`);
+        break;
       case 'add':
         residual = true;
         lines.push('  v = v + f32(R[idx]);');
