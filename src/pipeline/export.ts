@@ -29,6 +29,8 @@ import { DEFAULT_PRECISIONS, type Precision } from './precision.js';
 import { readNpy, readNpz, toFloat32, toFloat64 } from '../parity/npy.js';
 import { loadImages, loadReferences } from '../parity/references.js';
 import { finishParity, type ParityOptions, type ParitySummary } from './parity-step.js';
+import { goldenSource } from '../targets/golden-set.js';
+import type { ThresholdOverrides } from '../parity/thresholds.js';
 
 export interface ExportOptions extends ParityOptions {
   /** Bundle folder (default ./sf2-dist/<model name>). */
@@ -109,12 +111,14 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
   const dir = BundleDir.open(out, { force: !!options.force, model: modelPath });
   try {
     const calibration: CalibrationData | undefined = options.calibrationData ?? (await calibrationFromFlag(options, contract)) ?? calibrationFromReferences(options, log);
+    // The golden set each bundle carries for its on-device self-test: rows of the parity references (src/targets/golden-set.ts).
+    const golden = await goldenSource({ reference: options.reference, inputs: options.inputs, images: options.images, originalModel: resolve(modelPath), embedding: head.embeddingTensor as string | undefined, contract, thresholds: options.thresholds as ThresholdOverrides | undefined, model: optimized, log });
     const files: BundleFile[] = [];
     const targetDetails: Record<string, unknown> = {};
     for (const t of targetImpls) {
       for (const precision of precisions) {
         const endT = log.step(`writing ${t.name} ${precision}`);
-        const res = await t.write({ model: optimized, contract, precision, outDir: dir.tmp, log, options: options.targetOptions ?? {}, calibration });
+        const res = await t.write({ model: optimized, contract, precision, outDir: dir.tmp, log, options: options.targetOptions ?? {}, calibration, golden });
         files.push(...res.files);
         if (res.details) targetDetails[`${t.name}/${precision}`] = res.details;
         endT(res.files.map((f) => f.path).join(', '));

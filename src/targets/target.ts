@@ -8,6 +8,7 @@ import type { Logger } from '../cli/log.js';
 import type { Model } from '../ir/model.js';
 import type { ModelContract } from '../pipeline/contract.js';
 import type { Precision } from '../pipeline/precision.js';
+import type { GoldenSource } from './golden-set.js';
 
 export const TARGET_NAMES = ['onnx', 'tfjs', 'webgpu'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
@@ -19,7 +20,7 @@ export interface BundleFile {
   readonly target: TargetName;
   readonly precision: Precision;
   /** 'model' is what a parity runtime loads; others are weights, runtime code, docs. */
-  readonly role: 'model' | 'weights' | 'runtime' | 'types' | 'page';
+  readonly role: 'model' | 'weights' | 'runtime' | 'types' | 'page' | 'golden';
 }
 
 /** Calibration data for static quantization: inputs [N, C, H, W] float32. */
@@ -46,6 +47,8 @@ export interface TargetContext {
   readonly options: TargetOptions;
   /** Inputs for calibration and sensitivity (references' inputs, or synthetic). */
   readonly calibration?: CalibrationData;
+  /** Rows for the bundle's golden set (src/targets/golden-set.ts); none: no golden set is written. */
+  readonly golden?: GoldenSource;
 }
 
 export interface TargetOptions {

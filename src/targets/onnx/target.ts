@@ -8,13 +8,19 @@
  *         sensitivity (src/quantize/int8.ts).
  * Quantized bundles are made from a clone; what stayed in higher precision and
  * why, and the measured embedding metric, go into TargetResult.details.
+ * Beside the models: onnx/model.<precision>.golden.bin (the golden set,
+ * src/targets/golden-set.ts) and sf2-ort.js, which runs it on a session.
  */
 import { saveOnnx } from '../../onnx/export.js';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UnsupportedError } from '../../errors.js';
 import { DType } from '../../ir/dtype.js';
-import type { Target, TargetContext, TargetResult } from '../target.js';
+import type { BundleFile, Target, TargetContext, TargetResult } from '../target.js';
+import { goldenPath, MODULE_PACKAGE_JSON, withGoldenRuntime, writeGoldenSet } from '../golden-set.js';
+
+/** The golden-set self-test for onnxruntime-web and -node sessions (src/targets/onnx/runtime/sf2-ort.js). */
+export const HELPER = 'sf2-ort.js';
 import type { Model } from '../../ir/model.js';
 import type { Precision } from '../../pipeline/precision.js';
 import { opsetProblems } from '../../quantize/opset.js';
@@ -39,10 +45,11 @@ export const onnxTarget: Target = {
     const dir = join(ctx.outDir, 'onnx');
     mkdirSync(dir, { recursive: true });
     const rel = `onnx/model.${ctx.precision}.onnx`;
-    const files = [{ path: rel, target: 'onnx' as const, precision: ctx.precision, role: 'model' as const }];
+    const files: BundleFile[] = [{ path: rel, target: 'onnx', precision: ctx.precision, role: 'model' }];
     if (ctx.precision === 'fp32') {
       saveOnnx(ctx.model, join(ctx.outDir, rel), { externalData: 'auto' });
-      return { files };
+      const goldenSet = writeSelfTest(ctx, rel, files);
+      return { files, ...(goldenSet ? { details: { goldenSet } } : {}) };
     }
     const inputs = measureInputs(ctx);
     const common = { log: ctx.log, sensitivity: ctx.options.sensitivity ?? 'auto' } as const;
@@ -54,9 +61,27 @@ export const onnxTarget: Target = {
     end(`min cosine ${d.result.minCosine.toFixed(6)}${d.result.flips !== null ? `, ${d.result.flips} flips` : ''}; ${d.higherPrecision.length} nodes in float32`);
     if (!d.pass) ctx.log.warn(`onnx ${ctx.precision}: ${d.failure ?? 'thresholds not met'} (see the manifest's target details)`);
     saveOnnx(res.model, join(ctx.outDir, rel), { externalData: 'auto' });
-    return { files, details: d };
+    const goldenSet = writeSelfTest(ctx, rel, files);
+    return { files, details: goldenSet ? { ...d, goldenSet } : d };
   },
 };
+
+/** The golden set of this precision and (once) sf2-ort.js + package.json; returns the golden set's manifest details. */
+function writeSelfTest(ctx: TargetContext, rel: string, files: BundleFile[]): Record<string, unknown> | undefined {
+  const dir = join(ctx.outDir, 'onnx');
+  if (!existsSync(join(dir, HELPER))) {
+    writeFileSync(join(dir, HELPER), withGoldenRuntime(new URL(`../../../src/targets/onnx/runtime/${HELPER}`, import.meta.url)));
+    writeFileSync(join(dir, 'package.json'), MODULE_PACKAGE_JSON);
+    files.push({ path: `onnx/${HELPER}`, target: 'onnx', precision: ctx.precision, role: 'runtime' }, { path: 'onnx/package.json', target: 'onnx', precision: ctx.precision, role: 'runtime' });
+  }
+  if (!ctx.golden) return undefined;
+  // The weights are in the model file and its external data (<model>.data), if any.
+  const name = rel.slice('onnx/'.length);
+  const weights = readdirSync(dir).filter((f) => f === name || f.startsWith(`${name}.`)).sort().map((f) => `onnx/${f}`);
+  const g = writeGoldenSet({ source: ctx.golden, target: 'onnx', precision: ctx.precision, outDir: ctx.outDir, path: goldenPath('onnx', ctx.precision), weights });
+  files.push(g.file);
+  return g.details;
+}
 
 function measureInputs(ctx: TargetContext): MeasureInputs {
   const c = ctx.calibration;

@@ -2,11 +2,19 @@
  * The TensorFlow.js target: DIR/tfjs/<precision>/model.json + group1-shard*.bin,
  * a graph model that `tf.loadGraphModel` loads with nothing but the published
  * tfjs packages. See bundle.ts for the files, convert.ts for the conversion.
+ * Beside them: golden.bin (the golden set, src/targets/golden-set.ts) and
+ * sf2-tfjs.js, which runs it on any loaded GraphModel and backend.
  */
 import type { Model } from '../../ir/model.js';
 import type { Precision } from '../../pipeline/precision.js';
 import type { BundleFile, Target, TargetContext, TargetResult } from '../target.js';
 import { buildTfjsBundle, checkTfjs, writeTfjsBundle } from './bundle.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { goldenPath, MODULE_PACKAGE_JSON, withGoldenRuntime, writeGoldenSet } from '../golden-set.js';
+
+/** The golden-set self-test for any loaded GraphModel (src/targets/tfjs/runtime/sf2-tfjs.js). */
+export const HELPER = 'sf2-tfjs.js';
 
 export const tfjsTarget: Target = {
   name: 'tfjs',
@@ -20,6 +28,17 @@ export const tfjsTarget: Target = {
       { path: paths.model, target: 'tfjs', precision: ctx.precision, role: 'model' },
       ...paths.shards.map((p): BundleFile => ({ path: p, target: 'tfjs', precision: ctx.precision, role: 'weights' })),
     ];
-    return { files, details: { ...bundle.details } };
+    // The self-test helper (sf2-tfjs.js + package.json marking it an ES module) and the golden set.
+    const dir = `tfjs/${ctx.precision}`;
+    writeFileSync(join(ctx.outDir, dir, HELPER), withGoldenRuntime(new URL(`../../../src/targets/tfjs/runtime/${HELPER}`, import.meta.url)));
+    writeFileSync(join(ctx.outDir, dir, 'package.json'), MODULE_PACKAGE_JSON);
+    files.push({ path: `${dir}/${HELPER}`, target: 'tfjs', precision: ctx.precision, role: 'runtime' }, { path: `${dir}/package.json`, target: 'tfjs', precision: ctx.precision, role: 'runtime' });
+    let goldenSet: Record<string, unknown> | undefined;
+    if (ctx.golden) {
+      const g = writeGoldenSet({ source: ctx.golden, target: 'tfjs', precision: ctx.precision, outDir: ctx.outDir, path: goldenPath('tfjs', ctx.precision), weights: paths.shards, feedLayout: bundle.details.inputLayout });
+      files.push(g.file);
+      goldenSet = g.details;
+    }
+    return { files, details: { ...bundle.details, ...(goldenSet ? { goldenSet } : {}) } };
   },
 };

@@ -5,6 +5,7 @@
  *   model.json  layers, shapes, weight offsets, activation slots, the WGSL kernels
  *               generated for this model, and the preprocessing contract
  *   weights.bin packed weights (fp32, fp16 or int8 + f32 per-channel scales)
+ *   golden.bin  the golden set sf2.js's selfTest() runs (src/targets/golden-set.ts)
  * and DIR/webgpu/index.html, a demo page (`sf2-export serve DIR`).
  *
  * Everything is deterministic: the same model and precision give the same bytes.
@@ -20,6 +21,7 @@ import { planGraph } from './plan.js';
 import { UnsupportedError } from '../../errors.js';
 import { FLOAT16_MAX } from '../../quantize/schemes.js';
 import { buildBundle } from './program.js';
+import { goldenPath, withGoldenRuntime, writeGoldenSet } from '../golden-set.js';
 
 /** Files shipped verbatim from src/targets/webgpu/runtime/ (found from src/ and from dist/). */
 export const RUNTIME_FILES = ['sf2.js', 'sf2.d.ts'] as const;
@@ -59,13 +61,20 @@ export const webgpuTarget: Target = {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'model.json'), stableStringify(built.manifest));
     writeFileSync(join(dir, 'weights.bin'), built.weights);
-    for (const f of RUNTIME_FILES) writeFileSync(join(dir, f), readRuntimeAsset(f));
+    // sf2.js ships with the golden-set self-test appended (src/targets/golden-set.ts).
+    for (const f of RUNTIME_FILES) writeFileSync(join(dir, f), f === 'sf2.js' ? withGoldenRuntime(runtimeAsset(f)) : readRuntimeAsset(f));
     const files: BundleFile[] = [
       { path: `${rel}/model.json`, target: 'webgpu', precision, role: 'model' },
       { path: `${rel}/weights.bin`, target: 'webgpu', precision, role: 'weights' },
       { path: `${rel}/sf2.js`, target: 'webgpu', precision, role: 'runtime' },
       { path: `${rel}/sf2.d.ts`, target: 'webgpu', precision, role: 'types' },
     ];
+    let golden: Record<string, unknown> | undefined;
+    if (ctx.golden) {
+      const g = writeGoldenSet({ source: ctx.golden, target: 'webgpu', precision, outDir: ctx.outDir, path: goldenPath('webgpu', precision), weights: [`${rel}/weights.bin`] });
+      files.push(g.file);
+      golden = g.details;
+    }
     // One demo page per bundle, listed with the first precision written.
     const page = join(ctx.outDir, 'webgpu', PAGE_FILE);
     if (!existsSync(page)) {
@@ -84,6 +93,7 @@ export const webgpuTarget: Target = {
         weightsBytes: m.weights.byteLength,
         activationSlots: m.slots.length,
         fused: m.layers.filter((l) => l.fused.length > 0).map((l) => `${l.name}: ${l.op}+${l.fused.join('+')}`),
+        ...(golden ? { goldenSet: golden } : {}),
       },
     };
   },

@@ -6,6 +6,7 @@
 //   import { load } from './sf2.js';
 //   const model = await load(new URL('./', import.meta.url));        // or { manifest, weights }
 //   const e = await model.embed(pixels, { flipTTA: true, normalize: true });
+//   const t = await model.selfTest();    // or load(url, { selfTest: true }): the golden set on this device
 //   model.dispose();
 //
 // Inputs: a Float32Array of N x 3 x H x W preprocessed values (NCHW, RGB,
@@ -39,19 +40,40 @@ const GPUBufferUsageC = () => globalThis.GPUBufferUsage;
  * options.maxBindingSize: use at most this many bytes per buffer binding (default:
  * the device's maxStorageBufferBindingSize); weights are spread over several
  * buffers and big batches run in several passes to stay under it.
+ * options.selfTest: run model.selfTest() once before resolving; a failure disposes
+ * the model and throws Sf2Error 'self-test' (err.result holds the result).
+ * With { manifest, weights }, source.golden (golden.bin's bytes) is the golden set.
  */
 export async function load(source, options = {}) {
-  const { manifest, weights } = await readSource(source);
+  const { manifest, weights, dir } = await readSource(source);
   checkManifest(manifest, weights);
   const gpu = await openDevice(manifest, options);
   gpu.arithmetic = options.arithmetic || 'auto';
   gpu.maxBindingSize = options.maxBindingSize;
   const model = new Model(manifest, weights, gpu);
+  // Self-test (golden.bin beside model.json, or source.golden): weights fetched from a URL are hashed (WebCrypto) for it.
+  model._golden = { dir, bytes: source && source.golden, weightsSha: dir ? goldenSha256(weights) : null };
   try {
     await model._init();
   } catch (e) {
     model.dispose();
     throw e;
+  }
+  if (options.selfTest) {
+    let r;
+    try {
+      r = await model.selfTest();
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    if (!r.pass) {
+      model.dispose();
+      const a = r.adapter;
+      const err = new Sf2Error('self-test', `self-test failed on ${a.vendor || 'this'} ${a.architecture || ''} adapter${a.isFallbackAdapter ? ' (fallback)' : ''}: ${r.failures.join('; ')}`);
+      err.result = r;
+      throw err;
+    }
   }
   return model;
 }
@@ -79,7 +101,7 @@ async function readSource(source) {
   const url = (name) => new URL(name, dir).href;
   const manifest = JSON.parse(new TextDecoder().decode(await fetchBytes(url('model.json'))));
   const weights = await fetchBytes(url(manifest.weights?.file ?? 'weights.bin'));
-  return { manifest, weights };
+  return { manifest, weights, dir };
 }
 
 async function fetchBytes(href) {
@@ -415,6 +437,34 @@ class Model {
       for (const t of textures) t.destroy();
     }
     return options._profile || out;
+  }
+
+  /**
+   * Run the bundle's golden set (golden.bin) through this model on this device and
+   * compare with the reference embeddings at the precision's parity threshold.
+   * Resolves to { pass, minCosine, maxAbsDiff, rows, worstRow, threshold, failures,
+   * adapter, backend, precision, weights, synthetic, ms }; weights is 'ok' or
+   * 'mismatch' when weights.bin was fetched and hashed, else 'not-checked'.
+   * options.golden: the golden set's URL or bytes instead.
+   */
+  async selfTest(options = {}) {
+    const t0 = performance.now();
+    this._check();
+    const g = this._golden || {};
+    const src = options.golden ?? g.bytes ?? (g.dir ? new URL('golden.bin', g.dir).href : null);
+    if (!src) throw new Sf2Error('golden', 'selfTest(): no golden set: load the bundle from its URL, pass { manifest, weights, golden } to load(), or call selfTest({ golden })');
+    const { golden, failures } = await goldenLoad(src, 'selfTest');
+    let weights = 'not-checked';
+    const want = golden.header.weights[0];
+    const have = g.weightsSha ? await g.weightsSha : null;
+    if (want && have) {
+      weights = have === want.sha256 ? 'ok' : 'mismatch';
+      if (weights === 'mismatch') failures.push(`weights.bin: sha256 ${have.slice(0, 16)}... is not the ${want.sha256.slice(0, 16)}... the bundle was exported with (damaged or partial download?)`);
+    }
+    const out = await this.embed(golden.inputs);
+    const a = this.info.adapter;
+    const adapter = { vendor: a.vendor, architecture: a.architecture, isFallbackAdapter: a.isFallbackAdapter };
+    return goldenResult(golden, goldenCompare(golden, out), failures, weights, adapter, `webgpu ${this.variant}`, t0);
   }
 
   /** Free every GPU buffer (and the device when load() created it). */
