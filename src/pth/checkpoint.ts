@@ -336,7 +336,7 @@ function parseLegacy(fd: number, bytes: Buffer, abs: string, display: string, si
     const st = storageTypeOf(type, where);
     if (typeof key !== 'string') throw new InputError('pth-pickle', `${where}: a storage key that is not a string`, 'the checkpoint is damaged');
     const n = safeInt(numel, `storage ${key}'s size`, where);
-    if (n * st.bytes > size) throw new InputError('pth-truncated', `${display}: storage ${key} of ${n * st.bytes} bytes is larger than the file`, 'the checkpoint is truncated or damaged');
+    if (n * st.bytes > size) throw new InputError('pth-truncated', `${display}: storage ${key} needs ${n * st.bytes} bytes, more than the whole file (${size} bytes)`, 'the checkpoint is truncated or damaged; copy or download it again');
     if (view !== null && view !== undefined) throw new UnsupportedError('pth-format', `${display}: storage views of torch < 0.4 are not read`, 'load and save it again with a recent torch');
     let s = storages.get(key);
     if (!s) {
