@@ -1,27 +1,38 @@
 /**
  * `sf2-export parity DIR [--reference ...] [--device ...]`: re-run parity on
- * an existing bundle and rewrite its reports (each through a temporary file
- * and a rename), then bring manifest.json up to date with the new reports.
- * A SIGNATURE made before no longer matches: it is re-made with --sign-key,
- * removed (with a warning) otherwise.
+ * an existing bundle. It judges only what it was asked to run (the model files
+ * of --precision whose target a --runtime / --device selection can run), and
+ * its results go into the bundle's report (replaced by a full re-check, merged
+ * into it by a partial one on the same references) or, when that would leave a
+ * bundle that verified in a state that does not, beside it in DIR.recheck/
+ * (src/parity/recheck.ts). When the bundle's reports change, each is written
+ * through a temporary file and a rename and manifest.json is brought up to
+ * date; a SIGNATURE made before no longer matches: it is re-made with
+ * --sign-key, removed (with a warning) otherwise.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { InputError, ParityError, UsageError } from '../errors.js';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { InputError, ParityError, UnverifiedError, UsageError } from '../errors.js';
 import type { ModelContract } from '../pipeline/contract.js';
 import { MANIFEST_FILE } from '../pipeline/manifest.js';
 import { PRECISIONS, type Precision } from '../pipeline/precision.js';
 import { TARGET_NAMES, type BundleFile, type TargetName } from '../targets/target.js';
-import { parityForBundle, paritySummary } from '../parity/run.js';
-import { writeAtomic } from '../parity/report-json.js';
-import { sealManifest } from '../parity/verify.js';
+import { limitReferences, paritySummary } from '../parity/run.js';
+import { readReport, writeAtomic, writeReports } from '../parity/report-json.js';
+import { goldenReferenceCheck } from '../targets/golden-set.js';
+import { sealManifest, verifyBundleDir } from '../parity/verify.js';
+import { failingRows, runParity, unverifiedLines } from '../parity/engine.js';
+import { loadReferences } from '../parity/references.js';
+import { placeRecheck, recheckScope } from '../parity/recheck.js';
+import { REPORT_JSON, type ParityReport } from '../parity/report.js';
+import { emitJson, withJson } from './json-out.js';
 import { parseThresholdFlag, thresholdsFromConfig, type ThresholdOverrides } from '../parity/thresholds.js';
 import { resultLabel } from '../parity/report.js';
 import { oneMinus } from '../parity/report-md.js';
 import type { Logger } from './log.js';
 import { suggest } from './suggest.js';
-import { RUNTIMES, type RuntimeEntry } from '../parity/runtimes/registry.js';
+import { RUNTIMES, type DeviceChoice, type RuntimeEntry } from '../parity/runtimes/registry.js';
 
 export interface ParityCommandOptions {
   reference?: string;
@@ -32,6 +43,7 @@ export interface ParityCommandOptions {
   device?: string;
   precision?: string;
   rows?: string;
+  allowUnverified?: boolean;
   batch?: string;
   minCosine?: string;
   maxFlips?: string;
@@ -59,6 +71,7 @@ interface ManifestOnDisk {
   model?: { embeddingDim?: number; output?: string; input?: ModelContract['input']; flipTTA?: 'sum' };
   files?: Array<{ path: string; sha256: string; bytes: number; target: string; precision: string | null; role: string }>;
   parity?: unknown;
+  head?: unknown;
   [k: string]: unknown;
 }
 
@@ -82,6 +95,27 @@ function positiveInt(flag: string, v: string | undefined): number | undefined {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${v}: expected a positive integer`);
   return n;
+}
+
+/** The bundle's report, or undefined when it cannot be read (a re-check then replaces it). */
+function tryReadReport(dir: string): ParityReport | undefined {
+  try {
+    return readReport(dir);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The embedding tensor the export cut at (manifest.head.embeddingTensor), when recorded. */
+function headEmbedding(m: ManifestOnDisk): string | undefined {
+  const t = (m.head as { embeddingTensor?: unknown } | undefined)?.embeddingTensor;
+  return typeof t === 'string' && t ? t : undefined;
+}
+
+/** DIR.recheck beside the bundle folder: where a re-check that must not touch the bundle writes its reports. */
+export function besideDir(dir: string): string {
+  const abs = resolve(dir);
+  return join(dirname(abs), `${basename(abs)}.recheck`);
 }
 
 export async function parityCommand(dir: string, opts: ParityCommandOptions, log: Logger): Promise<number> {
@@ -126,53 +160,105 @@ export async function parityCommand(dir: string, opts: ParityCommandOptions, log
     throw new UsageError('parity needs references: --reference REF.npz, or --model ORIGINAL.onnx (synthetic inputs or --images, references from the original)', 'e.g. sf2-export parity DIR --reference ref.npz');
   }
 
-  const res = await parityForBundle(dir, files, contract, {
+  // A re-check judges only what it was asked to run (src/parity/recheck.ts).
+  const runtimes = selectRuntimes(opts.runtime);
+  const scope = recheckScope(files, { runtimes, registry: RUNTIMES, device: device as DeviceChoice, precisions });
+  if (!scope.files.some((f) => f.role === 'model')) {
+    throw new UsageError(`nothing to re-check: the bundle has no model file that ${[opts.runtime && `--runtime ${opts.runtime}`, device !== 'all' && `--device ${device}`, opts.precision && `--precision ${opts.precision}`].filter(Boolean).join(' and ')} select${opts.runtime || opts.precision ? '' : 's'}`, `its model files: ${files.filter((f) => f.role === 'model').map((f) => f.path).join(', ')}`);
+  }
+  if (scope.outOfScope.length) log.info(`not re-checked (not selected): ${scope.outOfScope.join(', ')}`);
+  const verifiedBefore = verifyBundleDir(dir).ok;
+  const old = existsSync(join(dir, REPORT_JSON)) ? tryReadReport(dir) : undefined;
+
+  const rows = positiveInt('--rows', opts.rows);
+  let references = await loadReferences({
     reference: opts.reference,
     inputs: opts.inputs,
     images: opts.images,
     originalModel: opts.model,
-    embedding: opts.embedding,
-    device: device as 'cpu' | 'gpu' | 'all',
-    thresholds,
-    precisions,
-    rows: positiveInt('--rows', opts.rows),
-    batch: positiveInt('--batch', opts.batch),
-    runtimes: selectRuntimes(opts.runtime),
+    // The cut the export used (manifest.head), not a fresh detection on the original.
+    embedding: opts.embedding ?? headEmbedding(manifest),
+    contract,
     log,
   });
+  // Each golden set must carry rows of the references it was made from (src/targets/golden-set.ts).
+  const golden = goldenReferenceCheck(dir, files, references);
+  for (const n of golden.notes) log.info(`note: ${n}`);
+  if (golden.problems.length) throw new ParityError(`golden set does not match the references: ${golden.problems.join('; ')}`, 're-export the bundle (its golden sets were edited or damaged)');
+  if (rows) references = limitReferences(references, rows);
+  const fresh = await runParity({
+    bundleDir: dir,
+    files: scope.files,
+    contract,
+    references,
+    precisions,
+    device: device as DeviceChoice,
+    thresholds,
+    runtimes,
+    batch: positiveInt('--batch', opts.batch),
+    rowsGiven: !!rows,
+    allowUnverified: !!opts.allowUnverified,
+    log,
+  });
+  const failing = failingRows(fresh);
+  const unverified = unverifiedLines(fresh);
+  const placed = placeRecheck({ fresh, old, full: scope.full, pool: scope.pool, verifiedBefore });
 
-  // manifest.json: the new reports' hashes and the parity summary.
-  const summary = paritySummary(res.report);
-  const entries = manifest.files!.filter((f) => !res.reportFiles.includes(f.path));
-  for (const p of res.reportFiles) {
-    const b = readFileSync(join(dir, p));
-    entries.push({ path: p, sha256: createHash('sha256').update(b).digest('hex'), bytes: b.length, target: 'report', precision: null, role: 'report' });
-  }
-  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const next = { ...manifest, files: entries, parity: { pass: summary.pass, report: summary.reportPath, failures: summary.failures, skipped: summary.skipped } };
-  writeAtomic(join(dir, MANIFEST_FILE), sealManifest(next));
-
-  const sig = join(dir, 'SIGNATURE');
-  if (opts.signKey) {
-    const { signBundle } = await import('../parity/verify.js');
-    await signBundle(dir, opts.signKey);
-  } else if (existsSync(sig)) {
-    rmSync(sig);
-    log.warn('removed the old SIGNATURE: it no longer matches the new reports (pass --sign-key KEY.pem to sign again)');
-  }
-
-  if (opts.json) {
-    process.stdout.write(JSON.stringify({ ok: res.report.pass, out: dir, parity: { pass: summary.pass, results: summary.results, skipped: summary.skippedRuntimes }, reports: res.reportFiles }) + '\n');
-  } else {
-    for (const r of res.report.results) {
-      const m = r.metrics;
-      log.info(`${r.pass ? 'pass' : 'FAIL'}  ${resultLabel(r)}${m ? `  1-min cos ${oneMinus(m.rows.cosine.min)}  max |diff| ${m.rows.maxAbsDiff.toExponential(2)}${m.pairs ? `  flips ${m.pairs.flipsAtFar}/${m.pairs.flipsAtBestAccuracy}` : ''}` : ''}`);
+  let reportDir = dir;
+  let reportFiles: string[];
+  if (placed.where === 'bundle') {
+    reportFiles = writeReports(dir, placed.report);
+    // manifest.json: the new reports' hashes and the parity summary.
+    const summary = paritySummary(placed.report);
+    const entries = manifest.files!.filter((f) => !reportFiles.includes(f.path));
+    for (const p of reportFiles) {
+      const b = readFileSync(join(dir, p));
+      entries.push({ path: p, sha256: createHash('sha256').update(b).digest('hex'), bytes: b.length, target: 'report', precision: null, role: 'report' });
     }
-    log.info(`wrote ${res.reportFiles.map((p) => join(dir, p)).join(', ')}`);
+    entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const next = { ...manifest, files: entries, parity: { pass: summary.pass, report: summary.reportPath, failures: summary.failures, skipped: summary.skipped, ...(summary.unverifiedFiles.length ? { unverified: summary.unverifiedFiles } : {}) } };
+    writeAtomic(join(dir, MANIFEST_FILE), sealManifest(next));
+
+    const sig = join(dir, 'SIGNATURE');
+    if (opts.signKey) {
+      const { signBundle } = await import('../parity/verify.js');
+      await signBundle(dir, opts.signKey);
+    } else if (existsSync(sig)) {
+      rmSync(sig);
+      log.warn('removed the old SIGNATURE: it no longer matches the new reports (pass --sign-key KEY.pem to sign again)');
+    }
+    if (placed.how === 'merged') log.info(`merged ${fresh.results.length} result${fresh.results.length === 1 ? '' : 's'} into ${join(dir, REPORT_JSON)} (${placed.report.results.length} in all)`);
+  } else {
+    reportDir = besideDir(dir);
+    mkdirSync(reportDir, { recursive: true });
+    reportFiles = writeReports(reportDir, fresh);
+    log.warn(`the bundle is left as it was (${placed.why}); this re-check's reports are in ${reportDir}`);
+    if (opts.signKey) log.warn('--sign-key: nothing was re-signed, the bundle did not change');
   }
-  if (!res.report.pass) {
-    for (const line of res.failing) process.stderr.write(`parity failed: ${line}\n`);
-    throw new ParityError(`parity failed for ${res.failing.length} result${res.failing.length === 1 ? '' : 's'}: ${res.failing.join('; ')}`, `see ${join(dir, 'parity-report.md')}`);
+
+  const summary = paritySummary(fresh);
+  const json = {
+    ok: fresh.pass,
+    out: dir,
+    parity: { pass: summary.pass, results: summary.results, skipped: summary.skippedRuntimes, unverified: summary.unverified },
+    reports: reportFiles,
+    reportDir,
+    written: placed.where === 'bundle' ? placed.how : 'beside',
+    notRechecked: scope.outOfScope,
+  };
+  for (const r of fresh.results) {
+    const m = r.metrics;
+    log.info(`${r.pass ? 'pass' : 'FAIL'}  ${resultLabel(r)}${m ? `  1-min cos ${oneMinus(m.rows.cosine.min)}  max |diff| ${m.rows.maxAbsDiff.toExponential(2)}${m.pairs ? `  flips ${m.pairs.flipsAtFar}/${m.pairs.flipsAtBestAccuracy}` : ''}` : ''}`);
   }
+  log.info(`wrote ${reportFiles.map((p) => join(reportDir, p)).join(', ')}`);
+  for (const line of unverified) log.warn(`unverified: ${line}`);
+  if (!fresh.pass && !failing.length) {
+    throw withJson(new UnverifiedError(`${unverified.length} bundle file(s) run by no runtime (unverified, not a parity failure; the lines above say why and the fix)`, 'fix the runtimes, or pass --allow-unverified to accept'), json);
+  }
+  if (!fresh.pass) {
+    for (const line of failing) process.stderr.write(`parity failed: ${line}\n`);
+    throw withJson(new ParityError(`parity failed for ${failing.length} result${failing.length === 1 ? '' : 's'}: ${failing.join('; ')}`, `see ${join(reportDir, 'parity-report.md')}`), json);
+  }
+  if (opts.json) emitJson(json);
   return 0;
 }
