@@ -19,6 +19,10 @@ import type { Dim, Value } from '../../ir/value.js';
 import type { Converter } from './convert.js';
 import { NHWC, PLAIN, isIntType, type Layout, type TfTensor } from './layout.js';
 import { tfAttr, type TfAttr } from './graphdef.js';
+import { isIdentity } from '../webgpu/ops/gather.js';
+import { padIndex, spec as padSpec } from '../webgpu/ops/pad.js';
+import { resizeAxis, spec as resizeSpec } from '../webgpu/ops/resize.js';
+import { sliceTables, spec as sliceSpec, type SliceSpec } from '../webgpu/ops/slice.js';
 import { NCHW_TO_NHWC_AXIS, constForLayout, denseKernel, depthwiseToHwcm, flatPermutation, oihwToHwio, permuteRows } from './layout-math.js';
 
 export type Check = (n: Node) => string[];
@@ -146,7 +150,7 @@ export const checkConv: Check = (n) => {
   if (!staticDims(x)) r.push('input channels, height and width must be known');
   const g = n.attrInt('group', 1);
   const cin = x?.shape?.[1];
-  if (g !== 1 && !(w?.const && w.const.dims[1] === 1 && g === cin)) r.push(`grouped convolution (group ${g}) is supported only as depthwise (group = input channels)`);
+  if (g !== 1 && typeof cin === 'number' && (cin % g !== 0 || (w?.const && (w.const.dims[0]! % g !== 0 || w.const.dims[1]! * g !== cin)))) r.push(`group ${g} does not divide the ${cin} input channels and the weight [${w?.const?.dims.join(', ')}]`);
   const strides = n.attrInts('strides', [1, 1]), dil = n.attrInts('dilations', [1, 1]);
   if (strides.some((s) => s > 1) && dil.some((d) => d > 1)) r.push('tfjs cannot combine strides > 1 with dilations > 1');
   if (w?.const && x) {
@@ -161,7 +165,9 @@ export const emitConv: Emit = (n, cx) => {
   const [o, ig, kh, kw] = wv.const!.dims as [number, number, number, number];
   const cin = x.shape![1] as number;
   const g = n.attrInt('group', 1);
-  const depthwise = g !== 1;
+  // group = input channels (one input channel per group, any multiplier) is exactly a depthwise convolution.
+  const depthwise = g !== 1 && g === cin && ig === 1;
+  if (g !== 1 && !depthwise) return emitGroupedConv(n, cx);
   const strides = n.attrInts('strides', [1, 1]), dil = n.attrInts('dilations', [1, 1]);
   const pads = spatialPads(n, x, [kh, kw], strides, dil) as Pads;
   const w = wv.const!.float32();
@@ -188,6 +194,44 @@ export const emitConv: Emit = (n, cx) => {
   if (act) cx.fused.add(act.node);
   cx.set(out, ref, NHWC);
 };
+
+/**
+ * Grouped convolution (1 < group, not depthwise): the NHWC input is split on
+ * channels into `group` equal parts (Split), part j is convolved with output
+ * channels [j*og, (j+1)*og) of the weight (each a _FusedConv2D with its bias
+ * and activation slice), and the parts are joined again (ConcatV2 on channels).
+ * This is the definition of a grouped convolution, so it is exact.
+ */
+function emitGroupedConv(n: Node, cx: Converter): void {
+  const x = n.inputs[0]!, wv = n.inputs[1]!, bv = n.inputs[2] ?? null;
+  const [o, ig, kh, kw] = wv.const!.dims as [number, number, number, number];
+  const g = n.attrInt('group', 1);
+  const og = o / g;
+  const strides = n.attrInts('strides', [1, 1]), dil = n.attrInts('dilations', [1, 1]);
+  const pads = spatialPads(n, x, [kh, kw], strides, dil) as Pads;
+  const w = wv.const!.float32();
+  const act = takeActivation(n.output(0), o, 4);
+  const bias = bv ? cx.constData(bv) : new Float32Array(o);
+  const split = cx.b.op(`${n.name}/split`, 'Split', [cx.b.constI32(`${n.name}/split_axis`, [], [3]), cx.nhwc(x)], { ...T_FLOAT, num_split: tfAttr.int(g) });
+  const attrs: Record<string, TfAttr> = {
+    ...T_FLOAT,
+    strides: tfAttr.ints([1, strides[0]!, strides[1]!, 1]),
+    dilations: tfAttr.ints([1, dil[0]!, dil[1]!, 1]),
+    data_format: tfAttr.str('NHWC'),
+    ...padAttrs(pads),
+  };
+  const parts: string[] = [];
+  const per = og * ig * kh * kw;
+  for (let j = 0; j < g; j++) {
+    const kernel = cx.b.constF32(`${wv.name}/g${j}/hwio`, [kh, kw, ig, og], oihwToHwio(w.subarray(j * per, (j + 1) * per), og, ig, kh, kw), 'kernel', 1);
+    const actJ = act?.alpha ? { ...act, alpha: act.alpha.subarray(j * og, (j + 1) * og) } : act;
+    const f = fusedArgs(cx, `${n.name}/g${j}`, bias.subarray(j * og, (j + 1) * og), actJ);
+    parts.push(cx.b.op(`${n.name}/g${j}`, '_FusedConv2D', [j === 0 ? split : `${split}:${j}`, kernel, ...f.args], { ...attrs, ...f.attrs }));
+  }
+  const ref = cx.b.op(n.name, 'ConcatV2', [...parts, cx.b.constI32(`${n.name}/concat_axis`, [], [3])], { ...T_FLOAT, N: tfAttr.int(g) });
+  if (act) cx.fused.add(act.node);
+  cx.set(act ? act.out : n.output(0), ref, NHWC);
+}
 
 // ---- Gemm / MatMul --------------------------------------------------------------------
 
@@ -735,3 +779,138 @@ export const emitLpNorm: Emit = (n, cx) => {
   cx.set(n.output(0), cx.b.op(n.name, 'RealDiv', [ref, norm], T_FLOAT), layout);
 };
 
+
+// ---- HardSigmoid, HardSwish ---------------------------------------------------------------
+//   HardSigmoid  y = ClipByValue(x * alpha + beta, 0, 1)
+//   HardSwish    y = x * ClipByValue(x * (1/6) + 1/2, 0, 1)
+// Scalar constants, so the activation keeps its layout.
+
+function emitHardSigmoidOf(cx: Converter, base: string, t: TfTensor, alpha: number, beta: number): string {
+  const m = cx.b.op(`${base}/mul`, 'Mul', [t.ref, cx.b.constF32(`${base}/alpha`, [], Float32Array.of(alpha), 'param')], T_FLOAT);
+  const a = cx.b.op(`${base}/add`, 'AddV2', [m, cx.b.constF32(`${base}/beta`, [], Float32Array.of(beta), 'param')], T_FLOAT);
+  return cx.b.op(base, 'ClipByValue', [a, cx.b.constF32(`${base}/zero`, [], Float32Array.of(0), 'param'), cx.b.constF32(`${base}/one`, [], Float32Array.of(1), 'param')], T_FLOAT);
+}
+
+export const emitHardSigmoid: Emit = (n, cx) => {
+  const t = cx.tensor(n.inputs[0]!);
+  cx.set(n.output(0), emitHardSigmoidOf(cx, n.name, t, n.attrFloat('alpha', 0.2), n.attrFloat('beta', 0.5)), t.layout);
+};
+
+export const emitHardSwish: Emit = (n, cx) => {
+  const t = cx.tensor(n.inputs[0]!);
+  const gate = emitHardSigmoidOf(cx, `${n.name}/gate`, t, 1 / 6, 0.5);
+  cx.set(n.output(0), cx.b.op(n.name, 'Mul', [t.ref, gate], T_FLOAT), t.layout);
+};
+
+// ---- Slice, Pad (edge / reflect / wrap), Resize and Upsample (nearest) ------------------------
+// Each is an index map per axis, computed at conversion time with the WebGPU
+// target's rules (src/targets/webgpu/ops/{slice,pad,resize}.ts, so both targets
+// agree by construction):  Y[..., o_a, ...] = X[..., T_a[o_a], ...]
+// and becomes one GatherV2 (int32 indices) per axis that is not copied as is,
+// in the activation's layout (NHWC axes for a 4-D NHWC value). Exact for every
+// mode: the same elements are picked, no arithmetic happens.
+
+function gatherAxes(cx: Converter, n: Node, x: Value, tables: readonly (Int32Array | null)[]): void {
+  const t = cx.tensor(x);
+  const nhwc = t.layout.kind === 'nhwc';
+  let ref = nhwc ? t.ref : cx.plain(x);
+  tables.forEach((tb, a) => {
+    if (!tb) return;
+    const axis = nhwc ? NCHW_TO_NHWC_AXIS[a]! : a;
+    ref = cx.b.op(`${n.name}/gather${a}`, 'GatherV2', [ref, cx.b.constI32(`${n.name}/index${a}`, [tb.length], [...tb]), cx.b.constI32(`${n.name}/axis${a}`, [], [axis])], { batch_dims: tfAttr.int(0) });
+  });
+  if (tables.every((tb) => !tb)) ref = cx.b.op(n.name, 'Identity', [ref], T_FLOAT);
+  cx.set(n.output(0), ref, nhwc ? NHWC : PLAIN);
+}
+
+function fullShape(v: Value | null | undefined): number[] | string {
+  if (!v?.shape || !staticDims(v)) return 'input dimensions after the batch must be known';
+  return [0, ...(v.shape.slice(1) as number[])];
+}
+
+function sliceTablesOf(n: Node): (Int32Array | null)[] | string {
+  const s = sliceSpec(n);
+  if (typeof s === 'string') return s;
+  const full = fullShape(n.inputs[0]);
+  if (typeof full === 'string') return full;
+  const rank = full.length;
+  const per: SliceSpec = { starts: [], ends: [], axes: [], steps: [] };
+  for (let k = 0; k < s.axes.length; k++) {
+    const axis = s.axes[k]! < 0 ? s.axes[k]! + rank : s.axes[k]!;
+    if (axis === 0) {
+      if (s.starts[k] !== 0 || s.steps[k] !== 1 || s.ends[k]! < 2 ** 31 - 1) return 'slices the batch axis: only axes after the batch can be sliced';
+      continue;
+    }
+    per.starts.push(s.starts[k]!); per.ends.push(s.ends[k]!); per.steps.push(s.steps[k]!); per.axes.push(axis - 1);
+  }
+  const r = sliceTables(per, full.slice(1));
+  if (typeof r === 'string') return r;
+  if (r.shape.some((d) => d === 0)) return 'an empty slice';
+  return [null, ...r.tables.map((t, a) => (t && isIdentity(t, full[a + 1]!) ? null : t))];
+}
+
+export const checkSlice: Check = (n) => {
+  const r = sliceTablesOf(n);
+  return typeof r === 'string' ? [r] : [];
+};
+
+export const emitSlice: Emit = (n, cx) => gatherAxes(cx, n, n.inputs[0]!, sliceTablesOf(n) as (Int32Array | null)[]);
+
+function padTablesOf(n: Node): (Int32Array | null)[] | string {
+  const s = padSpec(n);
+  if (typeof s === 'string') return s;
+  const full = fullShape(n.inputs[0]);
+  if (typeof full === 'string') return full;
+  const rank = full.length;
+  const axes = (s.axes ?? [...Array(rank).keys()]).map((a) => (a < 0 ? a + rank : a));
+  if (s.pads.length !== 2 * axes.length) return `${s.pads.length} pads for ${axes.length} axes`;
+  const tables: (Int32Array | null)[] = full.map(() => null);
+  for (let k = 0; k < axes.length; k++) {
+    const a = axes[k]!, b = s.pads[k]!, e = s.pads[k + axes.length]!;
+    if (b === 0 && e === 0) continue;
+    if (a === 0) return 'pads the batch axis';
+    const d = full[a]!;
+    const len = d + b + e;
+    if (len <= 0 || d === 0) return `axis ${a}: pads (${b}, ${e}) leave nothing of ${d}`;
+    const t = new Int32Array(len);
+    for (let o = 0; o < len; o++) t[o] = padIndex(o, b, d, s.mode);
+    tables[a] = t;
+  }
+  return tables;
+}
+
+export const checkPadAny: Check = (n) => {
+  if (n.attrString('mode', 'constant') === 'constant') return checkPad(n);
+  const r = padTablesOf(n);
+  return typeof r === 'string' ? [r] : [];
+};
+
+export const emitPadAny: Emit = (n, cx) => {
+  if (n.attrString('mode', 'constant') === 'constant') return emitPad(n, cx);
+  gatherAxes(cx, n, n.inputs[0]!, padTablesOf(n) as (Int32Array | null)[]);
+};
+
+function resizeTablesOf(n: Node): (Int32Array | null)[] | string {
+  const s = resizeSpec(n);
+  if (typeof s === 'string') return s;
+  const full = fullShape(n.inputs[0]);
+  if (typeof full === 'string') return full;
+  const out = fullShape(n.outputs[0]);
+  if (typeof out === 'string') return 'output dimensions after the batch must be known';
+  if (out.length !== full.length) return 'input and output ranks differ';
+  if (s.scales && (s.scales.length !== full.length || s.scales[0] !== 1)) return 'the batch axis must keep scale 1';
+  const tables: (Int32Array | null)[] = [null];
+  for (let a = 1; a < full.length; a++) {
+    const t = resizeAxis(s, a, full[a]!, out[a]!);
+    if (typeof t === 'string') return t;
+    tables.push(t);
+  }
+  return tables;
+}
+
+export const checkResize: Check = (n) => {
+  const r = resizeTablesOf(n);
+  return typeof r === 'string' ? [r] : [];
+};
+
+export const emitResize: Emit = (n, cx) => gatherAxes(cx, n, n.inputs[0]!, resizeTablesOf(n) as (Int32Array | null)[]);

@@ -25,10 +25,10 @@ const reduce = (tf: readonly string[]): OpRule => ({ tf, constraints: ['axes con
 
 export const OP_MAP: Readonly<Record<string, OpRule>> = {
   Conv: {
-    tf: ['_FusedConv2D', 'Conv2D', 'FusedDepthwiseConv2dNative', 'DepthwiseConv2dNative'],
+    tf: ['_FusedConv2D', 'Conv2D', 'FusedDepthwiseConv2dNative', 'DepthwiseConv2dNative', 'Split', 'ConcatV2'],
     constraints: [
       '2-D, constant weight (and bias)',
-      'group 1, or depthwise (group = input channels)',
+      'group 1; depthwise (group = input channels, any multiplier); other groups as Split, one _FusedConv2D per group, ConcatV2',
       'not strides > 1 together with dilations > 1',
       'pads, or auto_pad SAME_UPPER / SAME_LOWER / VALID',
       'absorbs a following Relu, LeakyRelu or per-channel PRelu and the bias',
@@ -93,7 +93,12 @@ export const OP_MAP: Readonly<Record<string, OpRule>> = {
   Unsqueeze: { tf: ['ExpandDims'], constraints: ['constant axes'], check: E.checkSqueezeLike, emit: E.emitUnsqueeze },
   Concat: { tf: ['ConcatV2'], constraints: ['float32 inputs'], check: E.checkConcat, emit: E.emitConcat },
   Constant: { tf: [], constraints: ['float or integer tensor value'], check: E.checkConstant, emit: E.emitConstant },
-  Pad: { tf: ['PadV2'], constraints: ['mode constant', 'constant pads and value', 'no axes input'], check: E.checkPad, emit: E.emitPad },
+  Pad: { tf: ['PadV2', 'GatherV2'], constraints: ['mode constant: PadV2 with constant pads and value, no axes input', 'modes edge, reflect, wrap: one GatherV2 per padded axis (index tables), axes input allowed', 'the batch axis not padded'], check: E.checkPadAny, emit: E.emitPadAny },
+  Slice: { tf: ['GatherV2', 'Identity'], constraints: ['constant starts / ends / axes / steps, any step but 0', 'the batch axis kept whole', 'one GatherV2 per sliced axis (index tables)'], check: E.checkSlice, emit: E.emitSlice },
+  Resize: { tf: ['GatherV2', 'Identity'], constraints: ['mode nearest, every coordinate_transformation_mode but tf_crop_and_resize, every nearest_mode', 'constant scales or sizes; the batch axis not resized', 'one GatherV2 per resized axis (index tables)'], check: E.checkResize, emit: E.emitResize },
+  Upsample: { tf: ['GatherV2', 'Identity'], constraints: ['mode nearest', 'one GatherV2 per resized axis (index tables)'], check: E.checkResize, emit: E.emitResize },
+  HardSigmoid: { tf: ['Mul', 'AddV2', 'ClipByValue'], constraints: ['any alpha, beta: clip(alpha x + beta, 0, 1)'], emit: E.emitHardSigmoid },
+  HardSwish: { tf: ['Mul', 'AddV2', 'ClipByValue'], constraints: ['x * clip(x / 6 + 1/2, 0, 1)'], emit: E.emitHardSwish },
   MaxPool: {
     tf: ['MaxPool', 'PadV2'],
     constraints: ['2-D, no dilations, indices output unused', 'ceil_mode only where it does not change the size', 'padding: SAME where it matches, else an explicit PadV2'],

@@ -33,6 +33,7 @@ import { UnsupportedError } from '../../errors.js';
 import type { Aux, Variant } from './wgsl/common.js';
 import type { KernelOut } from './wgsl/conv.js';
 import { OP_TABLE, type LowerContext } from './op-table.js';
+import { constOf } from './ops/const.js';
 
 /** One elementwise operation applied per element, with its per-channel parameters. */
 export type EpiOp =
@@ -160,17 +161,7 @@ export interface Plan {
 /** Ops that only re-read their input's storage (row-major layout unchanged): no kernel. */
 export const VIEW_OPS = new Set(['Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
 
-/** Constant data of a value: an initializer, or a Constant node's tensor. */
-export function constOf(v: Value | null | undefined): TensorData | undefined {
-  if (!v) return undefined;
-  if (v.const) return v.const;
-  const p = v.producer;
-  if (p?.op === 'Constant') {
-    const a = p.attr('value');
-    if (a?.type === 'TENSOR') return a.value;
-  }
-  return undefined;
-}
+export { constOf };
 
 export interface Problem {
   readonly node: string;

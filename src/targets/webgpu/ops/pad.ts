@@ -9,15 +9,16 @@
  * The batch axis must not be padded.
  */
 import type { Node } from '../../../ir/node.js';
-import { constOf, type Layer } from '../plan.js';
+import type { Layer } from '../plan.js';
+import { constOf } from './const.js';
 import type { LowerContext, WebGpuOpRule } from '../op-table.js';
 import { gatherLayer, isIdentity, type AxisTable } from './gather.js';
 
 const MODES = ['constant', 'edge', 'reflect', 'wrap'];
 
-interface PadSpec { readonly pads: number[]; readonly axes: number[] | null; readonly value: number; readonly mode: string }
+export interface PadSpec { readonly pads: number[]; readonly axes: number[] | null; readonly value: number; readonly mode: string }
 
-function spec(n: Node): PadSpec | string {
+export function spec(n: Node): PadSpec | string {
   const mode = n.attrString('mode', 'constant');
   if (!MODES.includes(mode)) return `mode ${mode}`;
   if (n.inputs.length > 1 || !n.attr('pads')) {

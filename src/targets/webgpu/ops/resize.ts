@@ -17,20 +17,21 @@
  * does not map it). The batch axis keeps scale 1.
  */
 import type { Node } from '../../../ir/node.js';
-import { constOf, type Layer } from '../plan.js';
+import type { Layer } from '../plan.js';
+import { constOf } from './const.js';
 import type { LowerContext, WebGpuOpRule } from '../op-table.js';
 import { gatherLayer, isIdentity, type AxisTable } from './gather.js';
 
 const TRANSFORMS = ['half_pixel', 'pytorch_half_pixel', 'half_pixel_symmetric', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn'];
 const NEAREST = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
 
-interface ResizeSpec { readonly scales: number[] | null; readonly transform: string; readonly nearest: string }
+export interface ResizeSpec { readonly scales: number[] | null; readonly transform: string; readonly nearest: string }
 
 function legacy(n: Node): boolean {
   return n.op === 'Upsample' || (n.op === 'Resize' && n.inputs.length === 2 && !n.attr('coordinate_transformation_mode') && !n.attr('nearest_mode'));
 }
 
-function spec(n: Node): ResizeSpec | string {
+export function spec(n: Node): ResizeSpec | string {
   const mode = n.attrString('mode', 'nearest');
   if (mode !== 'nearest') return `mode ${mode} (only nearest)`;
   if (n.attrInt('antialias', 0) !== 0) return 'antialias';
@@ -92,6 +93,17 @@ export function nearestIndex(x: number, d: number, o: number, scale: number, tra
   return Math.min(Math.max(i, 0), d - 1);
 }
 
+/** The index table of ONNX axis `axis` (input size d, output size o), null for a copy, or a reason. */
+export function resizeAxis(s: ResizeSpec, axis: number, d: number, o: number): AxisTable | string {
+  const scale = s.scales ? s.scales[axis]! : o / d;
+  if (!(scale > 0)) return `scale ${scale} on axis ${axis}`;
+  // An axis of scale 1 is copied (as onnxruntime does: a .5 offset with ceil would otherwise shift it).
+  if (scale === 1 && o === d) return null;
+  const t = new Int32Array(o);
+  for (let x = 0; x < o; x++) t[x] = nearestIndex(x, d, o, scale, s.transform, s.nearest);
+  return isIdentity(t, d) ? null : t;
+}
+
 export function lower(n: Node, c: LowerContext): Layer | null {
   const s = spec(n) as ResizeSpec;
   const xs = c.x.shape, os = c.out.shape;
@@ -100,17 +112,9 @@ export function lower(n: Node, c: LowerContext): Layer | null {
   if (s.scales && s.scales[0] !== 1) return c.fail('resizes the batch axis');
   const tables: AxisTable[] = [];
   for (let a = 0; a < xs.length; a++) {
-    const d = xs[a]!, o = os[a]!;
-    const scale = s.scales ? s.scales[a + 1]! : o / d;
-    if (!(scale > 0)) return c.fail(`scale ${scale} on axis ${a + 1}`);
-    // An axis of scale 1 is copied (as onnxruntime does: a .5 offset with ceil would otherwise shift it).
-    if (scale === 1 && o === d) {
-      tables.push(null);
-      continue;
-    }
-    const t = new Int32Array(o);
-    for (let x = 0; x < o; x++) t[x] = nearestIndex(x, d, o, scale, s.transform, s.nearest);
-    tables.push(isIdentity(t, d) ? null : t);
+    const t = resizeAxis(s, a + 1, xs[a]!, os[a]!);
+    if (typeof t === 'string') return c.fail(t);
+    tables.push(t);
   }
   return gatherLayer('resize', n.name, c.x, c.out, tables, 0);
 }

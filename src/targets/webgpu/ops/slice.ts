@@ -8,13 +8,14 @@
  * The batch axis must be kept whole.
  */
 import type { Node } from '../../../ir/node.js';
-import { constOf, type Act, type Layer } from '../plan.js';
+import type { Act, Layer } from '../plan.js';
+import { constOf } from './const.js';
 import type { LowerContext, WebGpuOpRule } from '../op-table.js';
 import { gatherLayer, isIdentity, type AxisTable } from './gather.js';
 
-interface SliceSpec { readonly starts: number[]; readonly ends: number[]; readonly axes: number[]; readonly steps: number[] }
+export interface SliceSpec { readonly starts: number[]; readonly ends: number[]; readonly axes: number[]; readonly steps: number[] }
 
-function spec(n: Node): SliceSpec | string {
+export function spec(n: Node): SliceSpec | string {
   const fromInput = (i: number): number[] | null | string => {
     const v = n.inputs[i];
     if (!v) return null;
