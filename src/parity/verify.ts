@@ -19,6 +19,10 @@
  *             cosine min/mean from the stored per-row series, and the
  *             report's pass from its results. A report edited to say pass is
  *             caught here even when its hash was updated in the manifest.
+ *   golden    each golden set (role 'golden') is well-formed, its rows match
+ *             its digest, the weights it lists have the sha256 it was made for,
+ *             it was made from the references the report measured and its
+ *             threshold is not looser than the defaults (src/targets/golden-set.ts)
  *   manifest  manifest.json is in canonical form (sorted keys, as written) and
  *             its `integrity` field is "sha256:" + the sha256 of the canonical
  *             manifest without that field, so one flipped byte in it is caught
@@ -53,6 +57,7 @@ import { failures as thresholdFailures, DEFAULT_THRESHOLDS } from './thresholds.
 import { REPORT_JSON, reportPasses, resultLabel, type ParityReport } from './report.js';
 import { writeAtomic } from './report-json.js';
 import { stableStringify } from '../pipeline/stable-json.js';
+import { goldenProblems } from '../targets/golden-set.js';
 import { coverageProblems } from './verify-coverage.js';
 
 export const SIGNATURE_FILE = 'SIGNATURE';
@@ -327,6 +332,8 @@ export function verifyBundleDir(dir: string, options: VerifyOptions = {}): Verif
             }
           }
           problems.push(...reportLogicProblems(report));
+          // Golden sets (src/targets/golden-set.ts): intact, made from the references this report measured, weights as exported.
+          for (const [p, f] of listed) if (f.role === 'golden' && disk.has(p)) problems.push(...goldenProblems(dir, p, report, options.allowLooseThresholds));
           if (!report.pass) problems.push(`${REPORT_JSON}: parity failed (${report.results.filter((r) => !r.pass).map(resultLabel).join(', ') || 'no passing result'})`);
           for (const s of report.skipped) notes.push(`skipped ${s.runtime}: ${s.reason}`);
         }

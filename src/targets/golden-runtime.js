@@ -40,7 +40,7 @@ function goldenParse(bytes) {
   const size = enc === 'u8' ? 1 : enc === 'f16' ? 2 : 4;
   if (inp.byteLength !== n * size || inp.offset + inp.byteLength > data.byteLength) throw bad('inputs cut short');
   if (header.embeddings.offset + header.rows * header.dim * 4 > data.byteLength) throw bad('embeddings cut short');
-  const raw = data.slice(inp.offset, inp.offset + inp.byteLength);
+  const raw = new Uint8Array(data.subarray(inp.offset, inp.offset + inp.byteLength));
   const inputs = new Float32Array(n);
   if (enc === 'f32') inputs.set(new Float32Array(raw.buffer));
   else if (enc === 'f16') {
@@ -53,7 +53,7 @@ function goldenParse(bytes) {
     }
   }
   const eo = header.embeddings.offset;
-  const embeddings = new Float32Array(data.slice(eo, eo + header.rows * header.dim * 4).buffer);
+  const embeddings = new Float32Array(new Uint8Array(data.subarray(eo, eo + header.rows * header.dim * 4)).buffer);
   return { header, inputs, embeddings, data };
 }
 

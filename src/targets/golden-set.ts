@@ -327,7 +327,9 @@ export function decodeGolden(bytes: Uint8Array, where: string): GoldenFile {
   const size = enc === 'u8' ? 1 : enc === 'f16' ? 2 : 4;
   if (header.inputs.byteLength !== n * size || header.inputs.offset + header.inputs.byteLength > data.byteLength) bad('inputs do not fit');
   if (header.embeddings.byteLength !== header.rows * header.dim * 4 || header.embeddings.offset + header.embeddings.byteLength > data.byteLength) bad('embeddings do not fit');
-  const raw = data.slice(header.inputs.offset, header.inputs.offset + header.inputs.byteLength);
+  // Copies (a Buffer's slice() is a view into a shared pool): typed arrays over them start at 0.
+  const copy = (from: number, to: number) => new Uint8Array(data.subarray(from, to));
+  const raw = copy(header.inputs.offset, header.inputs.offset + header.inputs.byteLength);
   const inputs = new Float32Array(n);
   if (enc === 'f32') inputs.set(new Float32Array(raw.buffer));
   else if (enc === 'f16') {
@@ -340,13 +342,13 @@ export function decodeGolden(bytes: Uint8Array, where: string): GoldenFile {
       inputs[i] = (raw[i]! - header.inputs.mean[ch]!) / header.inputs.std[ch]!;
     }
   }
-  const embeddings = new Float32Array(data.slice(header.embeddings.offset, header.embeddings.offset + header.embeddings.byteLength).buffer);
+  const embeddings = new Float32Array(copy(header.embeddings.offset, header.embeddings.offset + header.embeddings.byteLength).buffer);
   return { header, inputs, embeddings, dataSha256: sha256(data) };
 }
 
 interface ReportLike {
   reference?: { sha256?: string };
-  results?: Array<{ file?: string; target?: string; precision?: string; thresholds?: { minCosine?: number } }>;
+  results?: ReadonlyArray<{ file?: string; target?: string; precision?: string; thresholds?: { minCosine?: number } }>;
 }
 
 /**
@@ -442,3 +444,22 @@ export function withGoldenRuntime(file: URL): Buffer {
 
 /** package.json written beside the helpers: their .js files are ES modules for Node whatever the app's own package.json says. */
 export const MODULE_PACKAGE_JSON = '{ "type": "module" }\n';
+
+/**
+ * `sf2-export parity DIR`'s golden-set check: every golden file listed among
+ * `files` against the references parity loaded (before any --rows subset).
+ */
+export function goldenReferenceCheck(dir: string, files: readonly BundleFile[], ref: ReferenceSet): { problems: string[]; notes: string[] } {
+  const problems: string[] = [], notes: string[] = [];
+  for (const f of files) {
+    if (f.role !== 'golden') continue;
+    try {
+      const r = goldenMismatches(dir, f.path, ref);
+      problems.push(...r.problems);
+      notes.push(...r.notes);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  return { problems, notes };
+}
