@@ -172,11 +172,12 @@ export function buildProgram(run: Runner = () => async () => {}): Command {
     .argument('<dir>', 'the bundle folder')
     .option('-o, --out <file>', 'the tarball (default <dir>.tgz)')
     .option('-f, --force', 'replace an existing tarball')
+    .option('--allow-failed', 'pack a bundle whose parity failed (refused otherwise, exit 5); MODEL_CARD.md says so')
     .option('--json', 'print one JSON object on stdout')
     .option('-q, --quiet', 'print nothing but errors')
     .option('--verbose', 'print details and stack traces')
     .addHelpText('after', '\nExamples:\n  sf2-export pack sf2-dist/iresnet18\n  sf2-export pack sf2-dist/iresnet18 --out release/iresnet18-1.0.tgz\n')
-    .action(async (dir: string, opts: { out?: string; force?: boolean; json?: boolean } & GlobalOpts) => {
+    .action(async (dir: string, opts: { out?: string; force?: boolean; allowFailed?: boolean; json?: boolean } & GlobalOpts) => {
       await run(async (log) => (await import('./pack.js')).packCommand(dir, opts, log), opts)();
     });
 

@@ -1,11 +1,24 @@
-/** MODEL_CARD.md for a release: generated from manifest.json and the parity report only. */
+/**
+ * MODEL_CARD.md for a release: generated from manifest.json and the parity
+ * report only (so `verify` can regenerate it byte for byte). The parity table
+ * reads the report's own fields (metrics.rows.cosine.min, metrics.pairs); each
+ * failing result is listed once, skips are grouped by reason, and a bundle
+ * whose parity failed says that it was packed with --allow-failed (pack
+ * refuses it otherwise).
+ */
 import type { Manifest } from '../pipeline/manifest.js';
 
 interface ReportLike {
-  results?: { target?: string; precision?: string; runtime?: string; pass?: boolean; metrics?: { minCosine?: number; cosine?: { min?: number } }; minCosine?: number }[];
+  results?: {
+    target?: string; precision?: string; runtime?: string; pass?: boolean; status?: string; failures?: string[];
+    metrics?: { rows?: { rows?: number; cosine?: { min?: number } }; pairs?: { flipsAtFar?: number; flipsAtBestAccuracy?: number } } | null;
+  }[];
   skipped?: { runtime?: string; reason?: string }[];
+  uncovered?: string[];
 }
 
+const shape = (s: readonly unknown[]) => `[${s.map((d) => (d === null || d === undefined ? '?' : String(d))).join(', ')}]`;
+const oneMinus = (x: number) => (1 - x <= 0 ? '0' : (1 - x).toExponential(2));
 const fmtBytes = (n: number) => (n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(2)} MiB` : `${(n / 1024).toFixed(1)} KiB`);
 
 export function modelCard(m: Manifest, report: unknown, files: readonly { path: string; bytes: number }[]): string {
@@ -18,7 +31,7 @@ export function modelCard(m: Manifest, report: unknown, files: readonly { path: 
   lines.push(`- Face embedding network trained with SphereFace2; outputs a raw ${m.model.embeddingDim}-d embedding (\`${m.model.output}\`), not normalized.`);
   const arch = (m.passes.find((p) => p.pass === 'strip-head')?.details as Record<string, unknown> | undefined)?.architecture;
   if (arch) lines.push(`- Architecture: ${String(arch)}`);
-  lines.push(`- Input \`${m.model.input.name}\`: float32 ${JSON.stringify(m.model.input.shape)}, ${m.model.input.layout}, ${m.model.input.colorOrder}, aligned 112x112 faces.`);
+  lines.push(`- Input \`${m.model.input.name}\`: float32 ${shape(m.model.input.shape)}, ${m.model.input.layout}, ${m.model.input.colorOrder}, aligned 112x112 faces.`);
   lines.push(`- Preprocessing: x = (pixel - mean) / std per RGB channel, mean [${m.model.input.mean.join(', ')}], std [${m.model.input.std.join(', ')}].`);
   lines.push(`- Evaluation: embedding = f(x) + f(horizontal flip of x) (flipTTA "${m.model.flipTTA}"), L2-normalized; score = cosine similarity.`, '');
   lines.push('## What was stripped', '');
@@ -48,16 +61,41 @@ export function modelCard(m: Manifest, report: unknown, files: readonly { path: 
   lines.push('', '## Parity', '');
   if (!m.parity) lines.push('Parity was not checked for this bundle.');
   else {
-    lines.push(`Overall: **${m.parity.pass ? 'pass' : 'FAIL'}** (details in parity-report.md / parity-report.html).`, '');
-    if (r.results?.length) {
-      lines.push('| target | precision | runtime | min cosine | pass |', '|---|---|---|---:|---|');
-      for (const x of r.results) {
-        const mc = x.metrics?.minCosine ?? x.metrics?.cosine?.min ?? x.minCosine;
-        lines.push(`| ${x.target} | ${x.precision} | ${x.runtime} | ${typeof mc === 'number' ? mc.toFixed(6) : '?'} | ${x.pass ? 'yes' : 'NO'} |`);
+    const results = r.results ?? [];
+    lines.push(`Overall: **${m.parity.pass ? 'PASS' : 'FAIL'}** (details in parity-report.md / parity-report.html).`, '');
+    if (!m.parity.pass) {
+      lines.push('> **Packed although parity failed** (`sf2-export pack --allow-failed`): the results marked FAIL below are outside their thresholds. Do not ship this bundle as verified.', '');
+    }
+    if (results.length) {
+      lines.push('| target | precision | runtime | rows | min cosine | 1 - min cosine | flips (FAR 1e-3 / best acc.) | result |', '|---|---|---|---:|---:|---:|---:|---|');
+      for (const x of results) {
+        const rows = x.metrics?.rows;
+        const mc = rows?.cosine?.min;
+        const pr = x.metrics?.pairs;
+        const flips = pr ? `${pr.flipsAtFar} / ${pr.flipsAtBestAccuracy}` : '-';
+        const verdict = x.pass ? 'PASS' : x.status === 'error' ? 'ERROR' : 'FAIL';
+        lines.push(`| ${x.target} | ${x.precision} | ${x.runtime} | ${rows?.rows ?? '-'} | ${typeof mc === 'number' ? mc.toFixed(6) : '-'} | ${typeof mc === 'number' ? oneMinus(mc) : '-'} | ${flips} | ${verdict} |`);
       }
     }
-    for (const f of m.parity.failures) lines.push(`- failed: ${f}`);
-    for (const s of m.parity.skipped) lines.push(`- skipped: ${s}`);
+    const failing = results.filter((x) => x.pass === false);
+    if (failing.length || r.uncovered?.length) {
+      lines.push('', 'Failed:', '');
+      for (const x of failing) lines.push(`- ${x.target} ${x.precision} ${x.runtime}: ${[...new Set(x.failures ?? [])].join('; ') || 'failed'}`);
+      for (const u of r.uncovered ?? []) lines.push(`- ${u}: run by no runtime`);
+    } else if (!results.length) {
+      for (const f of [...new Set(m.parity.failures)]) lines.push(`- failed: ${f}`);
+    }
+    const skips = new Map<string, string[]>();
+    for (const sk of r.skipped ?? []) {
+      const why = String(sk.reason ?? '');
+      const list = skips.get(why) ?? [];
+      if (!list.includes(String(sk.runtime))) list.push(String(sk.runtime));
+      skips.set(why, list);
+    }
+    if (skips.size) {
+      lines.push('', 'Not run here:', '');
+      for (const [why, rts] of skips) lines.push(`- ${rts.join(', ')}: ${why}`);
+    }
   }
   lines.push('', '## Files', '', 'Every file is listed with its sha256 in manifest.json and SHA256SUMS; check with `sf2-export verify <this tarball>`.', '');
   return lines.join('\n');

@@ -15,7 +15,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameS
 import { basename, dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import * as tar from 'tar';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, ParityError, UsageError } from '../errors.js';
 import { listFiles } from '../pipeline/bundle-dir.js';
 import { MANIFEST_FILE, type Manifest } from '../pipeline/manifest.js';
 import { modelCard } from './model-card.js';
@@ -26,6 +26,8 @@ export interface PackOptions {
   /** Output tarball (default <DIR>.tgz beside the bundle). */
   out?: string;
   force?: boolean;
+  /** Pack a bundle whose parity failed (refused otherwise, ParityError exit 5); MODEL_CARD.md says so. */
+  allowFailed?: boolean;
 }
 
 export interface PackResult {
@@ -33,6 +35,8 @@ export interface PackResult {
   readonly bytes: number;
   readonly sha256: string;
   readonly entries: readonly string[];
+  /** With allowFailed on a bundle whose parity failed: what failed (MODEL_CARD.md says it too). */
+  readonly parityFailed?: readonly string[];
 }
 
 export function readManifest(dir: string): Manifest {
@@ -53,6 +57,16 @@ export async function packBundle(dir: string, options: PackOptions = {}): Promis
   const out = resolve(options.out ?? `${root}.tgz`);
   if (out.startsWith(root + '/')) throw new UsageError('--out is inside the bundle folder', 'write the tarball elsewhere');
   if (existsSync(out) && !options.force) throw new UsageError(`${out} already exists`, 'pass --force to replace it');
+  const reportPath = join(root, 'parity-report.json');
+  const report = existsSync(reportPath) ? readReportLoose(reportPath) : undefined;
+  // A release of a bundle whose parity failed is refused, naming what failed, unless asked for.
+  if (manifest.parity && manifest.parity.pass !== true && !options.allowFailed) {
+    const failing = failingResults(manifest, report);
+    throw new ParityError(
+      `${dir}: parity failed (${failing.join('; ')}); not packed`,
+      'fix the bundle and re-export or re-run `sf2-export parity`, or pass --allow-failed to pack it anyway (MODEL_CARD.md then says so)',
+    );
+  }
 
   const stage = mkdtempSync(join(tmpdir(), 'sf2-pack-'));
   try {
@@ -62,8 +76,6 @@ export async function packBundle(dir: string, options: PackOptions = {}): Promis
       mkdirSync(dirname(join(top, f)), { recursive: true });
       copyFileSync(join(root, f), join(top, f));
     }
-    const reportPath = join(root, 'parity-report.json');
-    const report = existsSync(reportPath) ? (JSON.parse(readFileSync(reportPath, 'utf8')) as unknown) : undefined;
     writeFileSync(join(top, 'MODEL_CARD.md'), modelCard(manifest, report, files.map((f) => ({ path: f, bytes: statSync(join(root, f)).size }))));
     const summed = listFiles(top).filter((f) => f !== 'SHA256SUMS');
     const sums = summed.map((f) => `${createHash('sha256').update(readFileSync(join(top, f))).digest('hex')}  ${f}\n`).join('');
@@ -87,10 +99,28 @@ export async function packBundle(dir: string, options: PackOptions = {}): Promis
     renameSync(tmpOut, out);
     const bytes = readFileSync(out);
     void manifest;
-    return { file: out, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex'), entries };
+    const parityFailed = manifest.parity && manifest.parity.pass !== true ? failingResults(manifest, report) : undefined;
+    return { file: out, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex'), entries, ...(parityFailed ? { parityFailed } : {}) };
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
+}
+
+function readReportLoose(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch (e) {
+    throw new InputError('report', `${path} is not valid JSON: ${(e as Error).message}`, 'run `sf2-export parity DIR` to rewrite it');
+  }
+}
+
+/** "onnx fp16 onnxruntime-node/cpu: min cosine ..." per failing result (from the report), else the manifest's failure lines. */
+export function failingResults(manifest: Manifest, report: unknown): string[] {
+  const r = report as { results?: { target?: string; precision?: string; runtime?: string; pass?: boolean; failures?: string[] }[]; uncovered?: string[] } | undefined;
+  const out = (r?.results ?? []).filter((x) => x.pass === false).map((x) => `${x.target} ${x.precision} ${x.runtime}: ${(x.failures ?? []).join('; ') || 'failed'}`);
+  for (const u of r?.uncovered ?? []) out.push(`${u}: run by no runtime`);
+  if (!out.length) out.push(...(manifest.parity?.failures ?? []));
+  return out.length ? out : ['the manifest records that parity failed'];
 }
 
 function ancestorsOf(path: string): string[] {
