@@ -7,9 +7,15 @@
  * of at least `externalThreshold` bytes goes into `<model file>.data` beside the
  * model, each at an offset aligned to 64 bytes; `location` is the data file's
  * base name, so the pair can be moved together.
+ *
+ * saveOnnx hashes what it writes as it writes it and hands the sha256 of each
+ * file to src/file-digests.ts, so a manifest built right after does not read
+ * the files back.
  */
 import { closeSync, openSync, readSync, writeSync, renameSync, rmSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
 import { basename } from 'node:path';
+import { rememberDigest } from '../file-digests.js';
 import type { AttributeWithDoc } from '../ir/attribute.js';
 import { DType } from '../ir/dtype.js';
 import type { Graph } from '../ir/graph.js';
@@ -53,16 +59,19 @@ export function saveOnnx(model: Model, path: string, options: SaveOptions = {}):
     const proto = modelToProto(model, ext, ext ? undefined : deferred);
     ext?.close();
     const fd = openSync(tmpModel, 'w');
+    const hash = createHash('sha256');
     try {
-      writeStreaming(fd, proto, deferred);
+      writeStreaming(fd, proto, deferred, hash);
     } finally {
       closeSync(fd);
     }
     if (ext) {
       renameSync(tmpData, dataPath);
+      rememberDigest(dataPath, ext.digest());
       written.push(dataPath);
     }
     renameSync(tmpModel, path);
+    rememberDigest(path, hash.digest('hex'));
     written.unshift(path);
     return written;
   } catch (e) {
@@ -82,6 +91,7 @@ function initializerBytes(g: Graph): number {
 class ExternalWriter {
   private fd: number | null;
   private offset = 0;
+  private readonly hash = createHash('sha256');
   constructor(path: string, readonly location: string, readonly threshold: number) {
     this.fd = openSync(path, 'w');
   }
@@ -89,18 +99,26 @@ class ExternalWriter {
   put(t: TensorData): OnnxTypes.IStringStringEntryProto[] {
     const pad = (ALIGN - (this.offset % ALIGN)) % ALIGN;
     if (pad) {
-      writeSync(this.fd!, new Uint8Array(pad));
+      this.write(new Uint8Array(pad));
       this.offset += pad;
     }
     const at = this.offset;
     // Chunk by chunk: a lazy tensor (file range, folded weight) is never held whole.
-    withScratch(Math.min(CHUNK_BYTES, t.byteLength), (buf) => t.chunks((c) => writeAll(this.fd!, c), CHUNK_BYTES, buf));
+    withScratch(Math.min(CHUNK_BYTES, t.byteLength), (buf) => t.chunks((c) => this.write(c), CHUNK_BYTES, buf));
     this.offset += t.byteLength;
     return [
       { key: 'location', value: this.location },
       { key: 'offset', value: String(at) },
       { key: 'length', value: String(t.byteLength) },
     ];
+  }
+  private write(b: Uint8Array): void {
+    this.hash.update(b);
+    writeAll(this.fd!, b);
+  }
+  /** sha256 of the data file as written. */
+  digest(): string {
+    return this.hash.digest('hex');
   }
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
@@ -126,8 +144,8 @@ const optStr = <K extends string>(key: K, v: string) => opt(key, v, v !== '');
  *   G           = [GraphProto fields except initializer] + for each initializer:
  *                 tag(5) len(T) T,  T = [TensorProto fields] + tag(9) len(raw) raw
  */
-function writeStreaming(fd: number, proto: OnnxTypes.IModelProto, deferred: Map<OnnxTypes.ITensorProto, TensorData>): void {
-  const out = new FdWriter(fd);
+function writeStreaming(fd: number, proto: OnnxTypes.IModelProto, deferred: Map<OnnxTypes.ITensorProto, TensorData>, hash: Hash): void {
+  const out = new FdWriter(fd, hash);
   const graph = proto.graph!;
   const inits = graph.initializer ?? [];
   out.bytes(onnx.ModelProto.encode({ ...proto, graph: null }).finish());
@@ -166,16 +184,25 @@ function varint(n: number): number[] {
   return out;
 }
 
-/** Buffered sequential writes to a file descriptor, and range copies from another file. */
+/**
+ * Buffered sequential writes to a file descriptor (hashed on the way), and
+ * range copies from another file. The 4 MiB buffer is allocated once per
+ * process: fresh memory is slow to fault in on some VMs.
+ */
+let writerBuffer: Buffer | undefined;
 class FdWriter {
-  private readonly buf = Buffer.allocUnsafe(1 << 22);
+  private readonly buf = (writerBuffer ??= Buffer.allocUnsafe(1 << 22));
   private used = 0;
-  constructor(private readonly fd: number) {}
+  constructor(private readonly fd: number, private readonly hash: Hash) {}
+  private write(b: Uint8Array): void {
+    this.hash.update(b);
+    writeAll(this.fd, b);
+  }
   bytes(b: Uint8Array): void {
     if (b.byteLength > this.buf.length - this.used) {
       this.flush();
       if (b.byteLength >= this.buf.length) {
-        writeAll(this.fd, b);
+        this.write(b);
         return;
       }
     }
@@ -189,7 +216,7 @@ class FdWriter {
       for (let done = 0; done < length; ) {
         const n = readSync(src, this.buf, 0, Math.min(this.buf.length, length - done), offset + done);
         if (n <= 0) throw new RangeError(`${file} ends before byte ${offset + length}`);
-        writeAll(this.fd, this.buf.subarray(0, n));
+        this.write(this.buf.subarray(0, n));
         done += n;
       }
     } finally {
@@ -199,10 +226,10 @@ class FdWriter {
   /** A tensor's bytes, read or computed chunk by chunk into the buffer. */
   tensor(t: TensorData): void {
     this.flush();
-    t.chunks((c) => writeAll(this.fd, c), this.buf.length, this.buf);
+    t.chunks((c) => this.write(c), this.buf.length, this.buf);
   }
   flush(): void {
-    if (this.used) writeAll(this.fd, this.buf.subarray(0, this.used));
+    if (this.used) this.write(this.buf.subarray(0, this.used));
     this.used = 0;
   }
 }

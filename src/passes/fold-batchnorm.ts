@@ -281,22 +281,26 @@ function foldBnIntoGemmInput(g: Graph, bn: Node, gemm: Node, p: BnParams, opset:
   if (transB) {
     // bias[n] += alpha * sum_j t[j] * B[n, j], the sum over a row first (as a row loop would)
     let acc = 0, j = 0, n = 0;
-    scaled = scaledWeightWithVisit(w, { s: sj, inner: 1, period: k }, (_e, wj) => {
-      acc += tj[j]! * wj;
-      if (++j === k) {
-        b[n]! += alpha * acc;
-        acc = 0;
-        j = 0;
-        n++;
+    scaled = scaledWeightWithVisit(w, { s: sj, inner: 1, period: k }, (_first, vals) => {
+      for (let i = 0; i < vals.length; i++) {
+        acc += tj[j]! * vals[i]!;
+        if (++j === k) {
+          b[n]! += alpha * acc;
+          acc = 0;
+          j = 0;
+          n++;
+        }
       }
     });
   } else {
     let j = 0, n = 0;
-    scaled = scaledWeightWithVisit(w, { s: sj, inner: nOut, period: k }, (_e, wj) => {
-      b[n]! += alpha * tj[j]! * wj;
-      if (++n === nOut) {
-        n = 0;
-        j++;
+    scaled = scaledWeightWithVisit(w, { s: sj, inner: nOut, period: k }, (_first, vals) => {
+      for (let i = 0; i < vals.length; i++) {
+        b[n]! += alpha * tj[j]! * vals[i]!;
+        if (++n === nOut) {
+          n = 0;
+          j++;
+        }
       }
     });
   }
@@ -358,11 +362,13 @@ function foldBnIntoConvInput(g: Graph, bn: Node, convs: readonly Node[], p: BnPa
     }
     const bv = bd ? readF64(bd) : new Float64Array(o);
     let q = 0, oi = 0, oc = 0;
-    const wv = scaledWeightWithVisit(w, { s: sc, inner: taps, period: o * cg }, (_e, wq) => {
-      bv[oc]! += wq * tc[oi]!;
-      if (++q === taps) {
-        q = 0;
-        if (++oi % cg === 0) oc++;
+    const wv = scaledWeightWithVisit(w, { s: sc, inner: taps, period: o * cg }, (_first, vals) => {
+      for (let e = 0; e < vals.length; e++) {
+        bv[oc]! += vals[e]! * tc[oi]!;
+        if (++q === taps) {
+          q = 0;
+          if (++oi % cg === 0) oc++;
+        }
       }
     });
     plans.push({ conv, w: wv, bv });

@@ -18,8 +18,9 @@
  * twice (BN before and after a Gemm) chains two such maps. A fold that also
  * needs a sum over the weight (the bias shift of bn-flatten-gemm and bn-conv)
  * uses `scaledWeightWithVisit`: one pass over the source in memory order,
- * `visit(e, w[e])` for the sums (in the same order as the whole-tensor loops,
- * so the float64 sums are identical too), the scaled result written into one
+ * `visit(first, values)` with each chunk's values widened to float64 for the
+ * sums (taken in the same order as the whole-tensor loops, so the float64 sums
+ * are identical too), the scaled result written into one
  * buffer of the weight's own dtype: the source is still read only once, and
  * no float64 copy of the weight is ever made.
  */
@@ -56,20 +57,28 @@ export function scaledWeight(src: TensorData, scale: ElementScale): TensorData {
 }
 
 /**
- * w' = w * s(e) now, in one pass over w, calling visit(e, w[e]) (the float64
- * value before scaling) for every element in memory order.
+ * w' = w * s(e) now, in one pass over w, calling visit(first, values) for each
+ * chunk in memory order: values[i] is element first + i, widened to float64,
+ * before scaling (the array is reused: read it during the call only).
  */
-export function scaledWeightWithVisit(src: TensorData, scale: ElementScale, visit: (e: number, w: number) => void): TensorData {
+export function scaledWeightWithVisit(src: TensorData, scale: ElementScale, visit: (first: number, values: Float64Array) => void): TensorData {
   const es = elementBytes(src.dtype);
   const out = new Uint8Array(src.byteLength);
   const chunk = CHUNK_BYTES;
+  const wide = new Float64Array(chunk / es);
   withScratch(Math.min(chunk, out.byteLength), (scratch) => {
     src.chunks((c, at) => {
       const buf = scratch.subarray(0, c.byteLength);
       if (c.buffer !== buf.buffer || c.byteOffset !== buf.byteOffset) buf.set(c);
       const first = at / es;
-      const vals = reader(src.dtype, buf);
-      for (let i = 0; i < vals.count; i++) visit(first + i, vals.get(i));
+      const n = c.byteLength / es;
+      const vals = wide.subarray(0, n);
+      if (src.dtype === DType.FLOAT && LITTLE_ENDIAN) vals.set(new Float32Array(buf.buffer, buf.byteOffset, n));
+      else {
+        const r = reader(src.dtype, buf);
+        for (let i = 0; i < n; i++) vals[i] = r.get(i);
+      }
+      visit(first, vals);
       scaleInPlace(src.dtype, buf, first, scale);
       out.set(buf, at);
     }, chunk, scratch);

@@ -28,6 +28,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
+import { knownDigest } from '../file-digests.js';
 
 /** Files a bundle folder may hold besides those its manifest lists. */
 const BUNDLE_EXTRAS = new Set(['manifest.json', 'SIGNATURE', 'manifest.sig', 'MODEL_CARD.md', 'SHA256SUMS']);
@@ -318,14 +319,18 @@ export async function sha256File(path: string): Promise<string> {
   return sha256FileSync(path);
 }
 
+let hashBuffer: Buffer | undefined;
+
 /**
  * sha256 of a file through one reused 4 MiB buffer: no per-chunk allocation
  * (fresh memory is slow to fault in on some VMs, and a 1.5 GB model would
  * otherwise allocate 1.5 GB of short-lived chunks).
  */
 export function sha256FileSync(path: string): string {
+  const known = knownDigest(path); // hashed by its writer as it was written (src/file-digests.ts)
+  if (known) return known;
   const h = createHash('sha256');
-  const buf = Buffer.allocUnsafe(1 << 22);
+  const buf = (hashBuffer ??= Buffer.allocUnsafe(1 << 22)); // one per process
   const fd = openSync(path, 'r');
   try {
     for (let pos = 0; ; ) {
