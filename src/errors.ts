@@ -86,3 +86,23 @@ export class UnverifiedError extends Sf2Error {
 export function exitCodeFor(err: unknown): ExitCodeValue {
   return err instanceof Sf2Error ? err.exitCode : ExitCode.internal;
 }
+
+/**
+ * Run `fn`, making an InputError or UnsupportedError it throws name `file`
+ * (prefixed "FILE: ") when its message does not already: every error about a
+ * model names the model.
+ */
+export function namingFile<T>(file: string, fn: () => T): T {
+  try {
+    const r = fn();
+    if (r instanceof Promise) return r.catch((e: unknown) => { throw withFile(file, e); }) as T;
+    return r;
+  } catch (e) {
+    throw withFile(file, e);
+  }
+}
+
+function withFile(file: string, e: unknown): unknown {
+  if ((e instanceof InputError || e instanceof UnsupportedError) && !e.message.includes(file)) e.message = `${file}: ${e.message}`;
+  return e;
+}

@@ -3,17 +3,50 @@ import type { Graph } from '../ir/graph.js';
 import type { Node } from '../ir/node.js';
 import type { Value } from '../ir/value.js';
 
-/** True when `v` depends on no graph input (it is an initializer or computed from initializers only). */
+/**
+ * True when `v` depends on no graph input (it is an initializer or computed
+ * from initializers only). Iterative post-order walk (no recursion: a chain of
+ * 100k nodes must not overflow the stack), each value decided once through
+ * `memo` (share it across calls to stay linear over a whole graph). A value on
+ * a cycle counts as not constant.
+ */
 export function isConstDerived(v: Value, memo = new Map<Value, boolean>()): boolean {
   const known = memo.get(v);
   if (known !== undefined) return known;
-  memo.set(v, false); // cycle guard
-  let r: boolean;
-  if (v.const) r = true;
-  else if (!v.producer) r = false;
-  else r = [...v.producer.inputs, ...v.producer.implicitInputs].every((i) => !i || isConstDerived(i, memo));
-  memo.set(v, r);
-  return r;
+  const onPath = new Set<Value>();
+  const stack: Value[] = [v];
+  while (stack.length) {
+    const x = stack[stack.length - 1]!;
+    if (memo.has(x)) {
+      stack.pop();
+      continue;
+    }
+    if (x.const || !x.producer) {
+      memo.set(x, !!x.const);
+      stack.pop();
+      continue;
+    }
+    const deps = [...x.producer.inputs, ...x.producer.implicitInputs].filter((i): i is Value => !!i);
+    if (!onPath.has(x)) {
+      onPath.add(x);
+      let pushed = false;
+      for (const d of deps) {
+        if (memo.has(d)) {
+          if (memo.get(d) === false) break; // decided: not constant; no need to visit the rest
+          continue;
+        }
+        if (onPath.has(d)) continue; // a cycle: resolved as false below
+        stack.push(d);
+        pushed = true;
+      }
+      if (pushed) continue;
+    }
+    // Every dependency is decided (or on a cycle, hence not constant).
+    stack.pop();
+    onPath.delete(x);
+    memo.set(x, deps.every((d) => memo.get(d) === true));
+  }
+  return memo.get(v)!;
 }
 
 /** The initializers a const-derived value is computed from. */

@@ -1,5 +1,5 @@
 /** `sf2-export inspect <model.onnx | model.pth> [--json] [--embedding NAME] [--arch NAME] [--head FILE]` */
-import { UsageError } from '../errors.js';
+import { UsageError, namingFile } from '../errors.js';
 import { formatInspect, inspect } from '../analysis/inspect.js';
 import { loadModel } from '../pth/load-model.js';
 import { checkpointInfoOf, formatCheckpointInfo } from '../pth/import.js';
@@ -20,7 +20,7 @@ export async function inspectCommand(path: string, opts: InspectCommandOptions, 
   if (opts.embedding && !model.graph.value(opts.embedding)) {
     throw new UsageError(`--embedding ${opts.embedding}: ${path} has no tensor of that name`, 'run inspect without --embedding to see the detected embedding');
   }
-  const report = inspect(model, { embedding: opts.embedding });
+  const report = namingFile(path, () => inspect(model, { embedding: opts.embedding }));
   if (opts.json) emitJson({ ok: true, ...(checkpoint ? { checkpoint } : {}), ...report, warnings: undefined });
   else process.stdout.write((checkpoint ? formatCheckpointInfo(checkpoint) + '\n\nimported graph:\n' : '') + formatInspect({ ...report, warnings: [] }) + '\n');
   return 0;

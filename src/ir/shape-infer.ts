@@ -9,6 +9,7 @@
  *   out = floor((in + pad_begin + pad_end - dilation*(k-1) - 1) / stride) + 1
  * Broadcast (numpy rules): align from the right; 1 stretches; equal symbols stay.
  */
+import { InputError, Sf2Error } from '../errors.js';
 import { DType } from './dtype.js';
 import type { Graph } from './graph.js';
 import type { Node } from './node.js';
@@ -323,7 +324,15 @@ export function inferShapes(g: Graph): Node[] {
   for (const n of g.nodes) {
     const rule = n.domain === '' || n.domain === 'ai.onnx' ? RULES[n.op] : undefined;
     const ins = n.inputs.map((v): TypeShape => ({ dtype: v?.dtype, shape: v?.shape }));
-    const res = rule?.(n, ins);
+    let res: TypeShape[] | undefined;
+    try {
+      res = rule?.(n, ins);
+    } catch (e) {
+      // A rule reading a required input the node lacks (Conv without W, Gemm with
+      // one input) or a nonsensical attribute: a malformed model, exit 3.
+      if (e instanceof Sf2Error) throw e;
+      throw new InputError('shape', `node ${n.name || '(unnamed)'} (${n.op}, ${n.inputs.length} input${n.inputs.length === 1 ? '' : 's'}): cannot infer its output shape (${String((e as Error)?.message ?? e).split('\n')[0]})`, 'the model is malformed (a required input missing?); export it again');
+    }
     if (!res) {
       unknown.push(n);
       continue;

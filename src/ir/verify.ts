@@ -1,6 +1,7 @@
 /**
  * Graph invariants. `verifyGraph` throws an InputError naming the first broken
- * invariant; passes' tests call it after every pass.
+ * invariant; passes' tests call it after every pass. Linear in nodes + uses
+ * (no per-use scans), no recursion.
  */
 import { InputError } from '../errors.js';
 import type { Graph } from './graph.js';
@@ -23,6 +24,23 @@ export function verifyGraph(g: Graph): void {
     if (names.has(v.name)) fail(`value name ${v.name} is used twice`);
     names.add(v.name);
   };
+  // Every (node, input index) use of each value, for linear lookups: a constant
+  // read by 50k nodes must not make this quadratic.
+  const nodeId = new Map<Node, number>();
+  g.nodes.forEach((n, i) => nodeId.set(n, i));
+  const useKeys = new Map<Value, Set<number>>();
+  const usesOf = (v: Value): Set<number> => {
+    let s = useKeys.get(v);
+    if (!s) {
+      s = new Set();
+      for (const u of v.uses) {
+        const id = nodeId.get(u.node);
+        if (id !== undefined && u.index >= 0) s.add(id * 2 ** 20 + u.index);
+      }
+      useKeys.set(v, s);
+    }
+    return s;
+  };
   for (const n of g.nodes) {
     if (n.graph !== g) fail(`node ${n.name} belongs to another graph`);
     if (n.name) {
@@ -32,7 +50,7 @@ export function verifyGraph(g: Graph): void {
     n.inputs.forEach((v, i) => {
       if (!v) return;
       check(v);
-      if (!v.uses.some((u) => u.node === n && u.index === i)) fail(`use list of ${v.name} misses ${n.name} input ${i}`);
+      if (!usesOf(v).has(nodeId.get(n)! * 2 ** 20 + i)) fail(`use list of ${v.name} misses ${n.name} input ${i}`);
       if (!v.producer && !v.const && !v.isGraphInput) {
         fail(`node ${n.name} (${n.op}) reads ${v.name}, which no node produces and is neither a graph input nor an initializer`, 'the model is incomplete; re-export it');
       }
@@ -44,12 +62,13 @@ export function verifyGraph(g: Graph): void {
       if (v.const) fail(`${v.name} is both an initializer and the output of ${n.name}`);
     }
   }
+  const implicitOf = new Map<Node, Set<Value>>();
   for (const v of g.allValues()) {
     check(v);
     for (const u of v.uses) {
       if (!nodeSet.has(u.node)) fail(`${v.name} lists a use by ${u.node.name}, which is not in the graph`);
       if (u.index >= 0 && u.node.inputs[u.index] !== v) fail(`${v.name} lists ${u.node.name} input ${u.index}, which reads something else`);
-      if (u.index < 0 && !u.node.implicitInputs.includes(v)) fail(`${v.name} lists an implicit use by ${u.node.name} that it does not have`);
+      if (u.index < 0 && !(implicitOf.get(u.node) ?? implicitOf.set(u.node, new Set(u.node.implicitInputs)).get(u.node)!).has(v)) fail(`${v.name} lists an implicit use by ${u.node.name} that it does not have`);
     }
     if (v.producer && !nodeSet.has(v.producer)) fail(`${v.name} names a producer that is not in the graph`);
   }

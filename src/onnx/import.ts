@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, Sf2Error } from '../errors.js';
 import type { Attribute, AttributeWithDoc } from '../ir/attribute.js';
 import { DType, byteLengthOf, dtypeInfo } from '../ir/dtype.js';
 import { Graph } from '../ir/graph.js';
@@ -13,6 +13,7 @@ import { Model } from '../ir/model.js';
 import { TensorData } from '../ir/tensor.js';
 import type { Dim, Value } from '../ir/value.js';
 import { resolveExternal } from './external-data.js';
+import { checkRequiredInputs } from './arity.js';
 import { onnx, toBigInt, toSafeNumber, type OnnxTypes } from './proto.js';
 import { findUnknownFields } from './unknown-fields.js';
 import { readSkeleton, type LazyRange, type Skeleton } from './lazy-file.js';
@@ -66,6 +67,25 @@ export function decodeOnnx(bytes: Uint8Array, options: DecodeOptions = {}): Mode
   if (!proto.graph || toBigInt(proto.irVersion) <= 0n || (proto.graph.node ?? []).length === 0) {
     throw new InputError('model-decode', `${where} is not an ONNX model (no graph, IR version or nodes)`, 'pass a .onnx file exported by torch.onnx.export');
   }
+  try {
+    return importModel(proto, bytes, where, options);
+  } catch (e) {
+    // Anything but our own errors while reading a decoded model (a RangeError on a
+    // 2^60 dimension, a typed array that cannot be made, a deeply nested subgraph)
+    // is a malformed model, not a bug: exit 3, naming the file.
+    if (e instanceof Sf2Error) throw e;
+    throw new InputError('model-decode', `${where} is a malformed ONNX model (${oneLineMessage(e)})`, 'the model is damaged or was not written by torch.onnx.export; export it again', { cause: e });
+  }
+}
+
+/** An error's message on one line, without ANSI escapes, at most 300 characters. */
+export function oneLineMessage(e: unknown): string {
+  // eslint-disable-next-line no-control-regex
+  const m = String((e as Error)?.message ?? e).replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\s*\n\s*/g, ' ').trim();
+  return m.length > 300 ? `${m.slice(0, 297)}...` : m;
+}
+
+function importModel(proto: OnnxTypes.ModelProto, bytes: Uint8Array, where: string, options: DecodeOptions): Model {
   const warn = (msg: string) => {
     model.warnings.push(msg);
     options.onWarning?.(msg);
@@ -87,9 +107,10 @@ export function decodeOnnx(bytes: Uint8Array, options: DecodeOptions = {}): Mode
   model.functions = proto.functions ?? [];
   model.trainingInfo = proto.trainingInfo ?? [];
   const ctx: Ctx = { where, modelPath: options.displayPath ?? options.path ?? '<bytes>', baseDir: options.baseDir, warn, lazy: options.lazy, file: options.path };
-  model.graph = importGraph(proto.graph, ctx);
+  model.graph = importGraph(proto.graph!, ctx);
   try {
     model.graph.verify();
+    checkRequiredInputs(model.graph);
   } catch (e) {
     if (e instanceof InputError) throw new InputError(e.code, `${where}: ${e.message}`, e.hint);
     throw e;
@@ -270,6 +291,10 @@ export function importTensor(t: OnnxTypes.ITensorProto, ctx: Ctx): TensorData {
         : (values as number[]);
   if (count > 0 && converted.length === 0) {
     throw new InputError('tensor', `${where} has no data (${count} elements expected)`, 'the model is damaged; re-export it');
+  }
+  const perElement = dtype === 14 || dtype === 15 ? 2 : 1; // complex: (re, im) pairs
+  if (!Number.isSafeInteger(count) || converted.length !== count * perElement) {
+    throw new InputError('tensor', `${where} has ${converted.length} value${converted.length === 1 ? '' : 's'}, ${info.name}[${dims.join(',')}] needs ${count}`, 'the model is damaged; re-export it');
   }
   const td = new TensorData(dtype, dims, { kind: 'typed', values: converted as number[] });
   td.rawBytes(); // validates the element count now, so a bad file fails at load

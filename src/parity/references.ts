@@ -31,6 +31,7 @@
  * cosine is undefined), pair indices in range. Any failure is an InputError
  * (exit 3) with a one-line reason.
  */
+import { ortRefusal } from './ort-errors.js';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -279,7 +280,11 @@ export async function openOriginal(path: string, embedding?: string): Promise<Em
   try {
     const file = join(dir, 'original-cut.onnx');
     saveOnnx(cut.model, file, { externalData: 'auto' });
-    session = await ort().InferenceSession.create(file, { executionProviders: ['cpu'], graphOptimizationLevel: 'disabled' });
+    try {
+      session = await ort().InferenceSession.create(file, { executionProviders: ['cpu'], graphOptimizationLevel: 'disabled', logSeverityLevel: 4 });
+    } catch (e) {
+      throw ortRefusal(path, 'load', e, [file, dir]);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -289,7 +294,12 @@ export async function openOriginal(path: string, embedding?: string): Promise<Em
     inputName,
     ...(fixedBatch ? { fixedBatch } : {}),
     async run(x, dims) {
-      const r = await session.run({ [inputName]: new o.Tensor('float32', x, [...dims]) });
+      let r: Awaited<ReturnType<typeof session.run>>;
+      try {
+        r = await session.run({ [inputName]: new o.Tensor('float32', x, [...dims]) }, { logSeverityLevel: 4 });
+      } catch (e) {
+        throw ortRefusal(path, 'run', e);
+      }
       const t = r[cut.embedding] ?? Object.values(r)[0]!;
       if (t.type !== 'float32' || t.dims.length !== 2 || t.dims[0] !== dims[0]) {
         throw new InputError('embedding', `${path}: tensor ${cut.embedding} is ${t.type} [${t.dims.join(', ')}], not [N, D] float32`, 'pass --embedding NAME');
