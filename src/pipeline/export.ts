@@ -11,7 +11,7 @@
  */
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { InputError, ParityError, UnsupportedError, UnverifiedError, UsageError, namingFile } from '../errors.js';
+import { InputError, ParityError, UnsupportedError, UnverifiedError, UsageError } from '../errors.js';
 import { silentLogger, type Logger } from '../cli/log.js';
 import { loadModel } from '../pth/load-model.js';
 import { checkpointSource } from '../pth/import.js';
@@ -21,7 +21,8 @@ import { optimize } from '../passes/index.js';
 import type { PassReport } from '../passes/pass.js';
 import { loadTarget } from '../targets/registry.js';
 import type { BundleFile, CalibrationData, Target, TargetName, TargetOptions } from '../targets/target.js';
-import { BundleDir, preflight, sha256FileSync } from './bundle-dir.js';
+import { BundleDir, preflight } from './bundle-dir.js';
+import { sha256FileInBackground } from './source-digest.js';
 import { SPHEREFACE2_MEAN, SPHEREFACE2_STD, type ModelContract } from './contract.js';
 import { buildManifest, MANIFEST_FILE, type Manifest } from './manifest.js';
 import { sealManifest } from '../parity/verify.js';
@@ -79,15 +80,16 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
   for (const t of targets) targetImpls.push(await loaded(t));
 
   let end = log.step(`loading ${modelPath}`);
+  const sourceDigest = sha256FileInBackground(modelPath); // on another thread, while this one works
   const model = loadModel(modelPath, { onWarning: (w) => log.warn(w), arch: options.arch, head: options.head });
-  const source = { path: basename(modelPath), sha256: sha256FileSync(modelPath), bytes: statSync(modelPath).size, ...checkpointSource(model, !!options.reference) };
+  const source = { path: basename(modelPath), sha256: '', bytes: statSync(modelPath).size, ...checkpointSource(model, !!options.reference) };
   end(`${model.graph.nodes.length} nodes, opset ${model.opset('') ?? '?'}`);
 
   end = log.step('optimizing');
   const optimized = cloneModel(model);
-  const passes = namingFile(modelPath, () => optimize(optimized, { embedding: options.embedding }, { log }));
+  const passes = optimize(optimized, { embedding: options.embedding }, { log });
   end(summarizePasses(passes));
-  const contract = namingFile(modelPath, () => contractOf(optimized));
+  const contract = contractOf(optimized);
   const head = (passes.find((p) => p.pass === 'strip-head')?.details ?? {}) as Record<string, unknown>;
   // Reference files are validated once, here, before anything reads them (fp16/int8
   // calibration below, then parity): a bad one (NHWC inputs, wrong D, NaN) is exit 3 with its hint.
@@ -129,6 +131,7 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
       ? null
       : await finishParity({ bundleDir: dir.tmp, files, contract, originalModelPath: resolve(modelPath), embedding: head.embeddingTensor as string | undefined, options, log, precisions, targets });
 
+    source.sha256 = await sourceDigest;
     const manifest = await buildManifest(dir.tmp, {
       source,
       contract,
