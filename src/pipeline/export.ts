@@ -11,7 +11,7 @@
  */
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { InputError, ParityError, UnsupportedError, UnverifiedError, UsageError } from '../errors.js';
+import { InputError, ParityError, UnsupportedError, UnverifiedError, UsageError, namingFile } from '../errors.js';
 import { silentLogger, type Logger } from '../cli/log.js';
 import { loadModel } from '../pth/load-model.js';
 import { checkpointSource } from '../pth/import.js';
@@ -87,9 +87,9 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
 
   end = log.step('optimizing');
   const optimized = cloneModel(model);
-  const passes = optimize(optimized, { embedding: options.embedding }, { log });
+  const passes = namingFile(modelPath, () => optimize(optimized, { embedding: options.embedding }, { log }));
   end(summarizePasses(passes));
-  const contract = contractOf(optimized);
+  const contract = namingFile(modelPath, () => contractOf(optimized));
   const head = (passes.find((p) => p.pass === 'strip-head')?.details ?? {}) as Record<string, unknown>;
   // Reference files are validated once, here, before anything reads them (fp16/int8
   // calibration below, then parity): a bad one (NHWC inputs, wrong D, NaN) is exit 3 with its hint.
