@@ -6,7 +6,8 @@
  *
  * Static files only: GET and HEAD, paths decoded and normalized, never outside
  * DIR (no '..', no symbolic links leading out), regular files only; a folder
- * serves its index.html.
+ * serves its index.html. The root URL (the one printed) opens the demo page
+ * when the folder has no index.html of its own.
  */
 import { createReadStream, existsSync, realpathSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -68,6 +69,12 @@ export async function startServe(dir: string, opts: ServeOptions = {}): Promise<
     }
     if (!path.startsWith('/') || path.includes('\0') || path.split(/[/\\]/).includes('..')) return send(403, 'forbidden');
     let file = resolve(root, `.${path}`);
+    // The printed URL is the folder's root: with no index.html of its own, it
+    // opens the WebGPU demo (a redirect, so the page's relative URLs resolve under /webgpu/).
+    if (path === '/' && !existsSync(join(root, 'index.html')) && existsSync(join(root, 'webgpu', 'index.html'))) {
+      res.writeHead(302, { Location: '/webgpu/', 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' });
+      return res.end(req.method === 'HEAD' ? undefined : 'the WebGPU demo is at /webgpu/\n');
+    }
     try {
       if (statSync(file).isDirectory()) file = join(file, 'index.html');
       const real = realpathSync(file);
@@ -106,8 +113,7 @@ export async function startServe(dir: string, opts: ServeOptions = {}): Promise<
 export async function serveCommand(dir: string, opts: ServeOptions, log: Logger): Promise<number> {
   const s = await startServe(dir, opts);
   const demo = existsSync(join(dir, 'webgpu', 'index.html'));
-  log.info(`serving ${resolve(dir)} at ${s.url}`);
-  if (demo) log.info(`WebGPU demo: ${s.url}webgpu/index.html`);
+  log.info(`serving ${resolve(dir)} at ${s.url}${demo ? ' (the WebGPU demo page)' : ''}`);
   else log.warn(`${join(dir, 'webgpu', 'index.html')} does not exist: export with --target webgpu for the demo page`);
   log.info('press Ctrl-C to stop');
   await new Promise<void>((done) => {
