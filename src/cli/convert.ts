@@ -37,7 +37,8 @@ export async function convertCommand(path: string, opts: ConvertCommandOptions, 
   const files = saveOnnx(model, opts.out);
   if (opts.json) emitJson({ ok: true, out: opts.out, files, checkpoint: info, opset: 13 });
   else {
-    log.info(formatCheckpointInfo(info));
+    // the summary without the per-BN lines (inspect lists them)
+    log.info(formatCheckpointInfo(info).split('\n').filter((l) => !l.startsWith('  ')).join('\n'));
     log.info(`wrote ${files.join(', ')} (opset 13, ${model.graph.nodes.length} nodes, input ${model.graph.inputs[0]!.name}, output ${model.graph.outputs[0]!.name})`);
   }
   return 0;

@@ -70,8 +70,10 @@ function isHeadOnly(tensors: ReadonlyMap<string, PthTensor>): boolean {
   return keys.length > 0 && keys.length <= 3 && keys.includes('w') && keys.every((k) => k === 'w' || k === 'b' || k === 'num_batches_tracked');
 }
 
-export function findBackbone(ck: Checkpoint): BackboneLayout {
+export function findBackbone(ck: Checkpoint, depth = 0): BackboneLayout {
   const where = ck.displayPath;
+  // A pickle can make a dict hold itself ('model' -> the same dict): wrappers nest a few levels at most.
+  if (depth > 4) throw new UnsupportedError('pth-layout', `${where}: state_dict wrappers nested more than 4 deep`, 'save model.state_dict() itself');
   const root = ck.root;
   if (!(root instanceof PyDict)) {
     throw new UnsupportedError('pth-layout', `${where} holds a ${describe(root)}, not a dict of tensors`, 'save model.state_dict(), or {"backbone": model.state_dict(), "head": head.state_dict()}');
@@ -88,7 +90,7 @@ export function findBackbone(ck: Checkpoint): BackboneLayout {
   for (const key of WRAPPER_KEYS) {
     const inner = root.map.get(key);
     if (inner instanceof PyDict) {
-      const sub = findBackbone({ ...ck, root: inner });
+      const sub = findBackbone({ ...ck, root: inner }, depth + 1);
       return { ...sub, layout: sub.layout === 'state_dict' ? key : `${key}/${sub.layout}`, description: `a dict holding the state_dict under '${key}' (${sub.description})`, ignored: [...top.filter((k) => k !== key), ...sub.ignored] };
     }
   }

@@ -135,7 +135,7 @@ describe.skipIf(!have)('torch.save checkpoints', () => {
           ),
           (m) => {
             let b = Buffer.from(good);
-            const at = m.tail && m.kind !== 'cut' ? good.length - 1 - (m.at % Math.min(good.length, 4096)) : m.at;
+            const at = m.tail ? good.length - 1 - (m.at % Math.min(good.length, 4096)) : m.at;
             if (m.kind === 'flip') b[at] = m.v as number;
             else if (m.kind === 'run') b.set((m.v as Uint8Array).subarray(0, b.length - at), at);
             else b = b.subarray(0, at);
@@ -168,5 +168,41 @@ describe.skipIf(!have)('torch.save checkpoints', () => {
     const tr = new PthTensor(t.storage, 0, [2, 3], [1, 2]);
     expect(tr.contiguous).toBe(false);
     expect(new PthTensor(t.storage, 0, [2, 1, 3], [3, 99, 1]).contiguous).toBe(true);
+  });
+});
+
+describe('hand-made pickles', () => {
+  // The legacy layout by hand: magic number, protocol 1001, sys info, the object, no storages.
+  const legacy = (obj: number[]): Buffer =>
+    Buffer.from([
+      ...[0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e],
+      ...[0x80, 0x02, 0x4d, 0xe9, 0x03, 0x2e],
+      ...[0x80, 0x02, 0x7d, 0x2e],
+      ...obj,
+      ...[0x80, 0x02, 0x5d, 0x2e],
+    ]);
+  const withFile = <T>(bytes: Buffer, fn: (p: string) => T): T => {
+    const dir = mkdtempSync(join(tmpdir(), 'sf2-pkl-'));
+    try {
+      const p = join(dir, 'x.pth');
+      writeFileSync(p, bytes);
+      return fn(p);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('a dict that holds itself under "model" is a clean exit 4, not a stack overflow', () => {
+    // PROTO 2, EMPTY_DICT, BINPUT 0, SHORT_BINUNICODE "model", BINGET 0, SETITEM, STOP
+    const obj = [0x80, 0x02, 0x7d, 0x71, 0x00, 0x8c, 0x05, ...Buffer.from('model'), 0x68, 0x00, 0x73, 0x2e];
+    const e = withFile(legacy(obj), (p) => errorOf(() => importCheckpoint(p)));
+    expect(e.exitCode).toBe(4);
+  });
+
+  it('a memo index that was never stored, or a length past the end, is exit 3', () => {
+    const badGet = [0x80, 0x02, 0x68, 0x07, 0x2e];
+    expect(withFile(legacy(badGet), (p) => errorOf(() => loadCheckpoint(p))).exitCode).toBe(3);
+    const longStr = [0x80, 0x02, 0x58, 0xff, 0xff, 0xff, 0x7f, 0x61];
+    expect(withFile(legacy(longStr), (p) => errorOf(() => loadCheckpoint(p))).exitCode).toBe(3);
   });
 });
