@@ -336,12 +336,21 @@ async function hasHardwareAdapter(loaded: ReadonlyMap<string, { info?: RuntimeIn
 const REASON_MAX = 90;
 const shorten = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
 
+/** A skip reason cut to its gist for the one-line summary (the report keeps it whole). */
+export function gist(reason: string): string {
+  let r = reason.replace(/^(fp32|fp16|int8): /, '').replace(/^cannot run here: /, '');
+  if (r.length > 70) r = r.replace(/ \([^()]*\)/g, '').trim();
+  const colon = r.indexOf(': ');
+  if (r.length > 70 && colon >= 12) r = r.slice(0, colon);
+  return shorten(r, REASON_MAX);
+}
+
 /** Why a model file was run by no runtime: its target's skips (and its own), grouped by reason, and the fix. */
 export function unverifiedFile(file: Pick<BundleFile, 'path' | 'target' | 'precision'>, skipped: readonly SkippedRun[]): UnverifiedFile {
   const mine = skipped.filter((s) => s.target === file.target && (s.file === undefined || s.file === file.path));
   const groups = new Map<string, string[]>();
   for (const s of mine) {
-    const reason = shorten(s.file ? s.reason.replace(/^(fp32|fp16|int8): /, '') : s.reason, REASON_MAX);
+    const reason = gist(s.reason);
     groups.set(reason, [...(groups.get(reason) ?? []), s.runtime]);
   }
   const fixes = mine.map((s) => s.fix).filter((f): f is string => !!f);

@@ -163,7 +163,7 @@ describe('runParity on sfnet10', () => {
     expect(failingRows(r)).toEqual([]);
     const [line] = unverifiedLines(r);
     expect(line!.length).toBeLessThan(300);
-    expect(line).toMatch(/^onnx\/model\.fp32\.onnx: run by no runtime \(test\/webgpu: cannot run here: Program Transpose requires f16.*\); fix: .*--precision fp32,int8$/);
+    expect(line).toMatch(/^onnx\/model\.fp32\.onnx: run by no runtime \(test\/webgpu: Program Transpose requires f16.*\); fix: .*--precision fp32,int8$/);
     const accepted = await runParity({ bundleDir: bundle.dir, files: bundle.files, contract: bundle.contract, references: refs, runtimes: entries, allowUnverified: true });
     expect(accepted.pass).toBe(true);
     expect(accepted.uncovered).toEqual(['onnx/model.fp32.onnx']);

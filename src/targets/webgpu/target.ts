@@ -6,6 +6,8 @@
  *               generated for this model, and the preprocessing contract
  *   weights.bin packed weights (fp32, fp16 or int8 + f32 per-channel scales)
  *   golden.bin  the golden set sf2.js's selfTest() runs (src/targets/golden-set.ts)
+ *   package.json { "type": "module" }: Node loads sf2.js as the ES module it is from
+ *               any app, a CommonJS one included (docs/targets.md)
  * and DIR/webgpu/index.html, a demo page (`sf2-export serve DIR`).
  *
  * Everything is deterministic: the same model and precision give the same bytes.
@@ -21,11 +23,24 @@ import { planGraph } from './plan.js';
 import { UnsupportedError } from '../../errors.js';
 import { FLOAT16_MAX } from '../../quantize/schemes.js';
 import { buildBundle } from './program.js';
+import { decideTargetInt8, type TargetInt8Decision } from '../../quantize/target-int8.js';
+import { int8MeasureInputs } from '../int8-inputs.js';
+import { WEBGPU_INT8_SCHEME, webgpuInt8Weight } from './int8.js';
+
+async function decideWebgpuInt8(ctx: TargetContext): Promise<TargetInt8Decision> {
+  const end = ctx.log.step('webgpu int8: deciding mixed precision for its per-channel scheme');
+  const d = await decideTargetInt8(ctx.model, int8MeasureInputs(ctx, 'webgpu'), webgpuInt8Weight, { target: 'webgpu', scheme: WEBGPU_INT8_SCHEME, sensitivity: ctx.options.sensitivity ?? 'auto', log: ctx.log });
+  end(`min cosine ${d.details.result.minCosine.toFixed(6)}; ${d.keep.size} layers in float32${d.keep.size ? ` (${[...d.keep].join(', ')})` : ''}`);
+  if (!d.details.pass) ctx.log.warn(`webgpu int8: ${d.details.failure ?? 'thresholds not met'} (see the manifest's target details)`);
+  return d;
+}
 import { goldenPath, withGoldenRuntime, writeGoldenSet } from '../golden-set.js';
 
 /** Files shipped verbatim from src/targets/webgpu/runtime/ (found from src/ and from dist/). */
 export const RUNTIME_FILES = ['sf2.js', 'sf2.d.ts'] as const;
 export const PAGE_FILE = 'index.html';
+/** webgpu/<precision>/package.json: marks sf2.js as an ES module for Node in any app. */
+export const BUNDLE_PACKAGE_JSON = '{ "type": "module" }\n';
 
 export function runtimeAsset(name: (typeof RUNTIME_FILES)[number] | typeof PAGE_FILE): URL {
   // From src/targets/webgpu/target.ts and from dist/targets/webgpu/target.js alike,
@@ -55,7 +70,9 @@ export const webgpuTarget: Target = {
   },
   async write(ctx: TargetContext): Promise<TargetResult> {
     const { precision } = ctx;
-    const built = buildBundle(ctx.model.graph, { precision, contract: ctx.contract, generatedBy: `${TOOL_NAME} ${TOOL_VERSION}` });
+    // int8: which conv / fc weights stay float32, decided for this target's scheme (int8.ts).
+    const int8 = precision === 'int8' ? await decideWebgpuInt8(ctx) : undefined;
+    const built = buildBundle(ctx.model.graph, { precision, contract: ctx.contract, generatedBy: `${TOOL_NAME} ${TOOL_VERSION}`, keepFloat32: int8?.keep });
     const rel = `webgpu/${precision}`;
     const dir = join(ctx.outDir, rel);
     mkdirSync(dir, { recursive: true });
@@ -63,11 +80,15 @@ export const webgpuTarget: Target = {
     writeFileSync(join(dir, 'weights.bin'), built.weights);
     // sf2.js ships with the golden-set self-test appended (src/targets/golden-set.ts).
     for (const f of RUNTIME_FILES) writeFileSync(join(dir, f), f === 'sf2.js' ? withGoldenRuntime(runtimeAsset(f)) : readRuntimeAsset(f));
+    // sf2.js is an ES module: this package.json makes Node load it as one from any app, a CommonJS
+    // app ("type": "commonjs", or no type) included, and is ignored by browsers and bundlers.
+    writeFileSync(join(dir, 'package.json'), BUNDLE_PACKAGE_JSON);
     const files: BundleFile[] = [
       { path: `${rel}/model.json`, target: 'webgpu', precision, role: 'model' },
       { path: `${rel}/weights.bin`, target: 'webgpu', precision, role: 'weights' },
       { path: `${rel}/sf2.js`, target: 'webgpu', precision, role: 'runtime' },
       { path: `${rel}/sf2.d.ts`, target: 'webgpu', precision, role: 'types' },
+      { path: `${rel}/package.json`, target: 'webgpu', precision, role: 'runtime' },
     ];
     let golden: Record<string, unknown> | undefined;
     if (ctx.golden) {
@@ -93,6 +114,7 @@ export const webgpuTarget: Target = {
         weightsBytes: m.weights.byteLength,
         activationSlots: m.slots.length,
         fused: m.layers.filter((l) => l.fused.length > 0).map((l) => `${l.name}: ${l.op}+${l.fused.join('+')}`),
+        ...(int8 ? int8.details : {}),
         ...(golden ? { goldenSet: golden } : {}),
       },
     };
