@@ -114,7 +114,7 @@ export async function serveCommand(dir: string, opts: ServeOptions, log: Logger)
   const s = await startServe(dir, opts);
   const demo = existsSync(join(dir, 'webgpu', 'index.html'));
   log.info(`serving ${resolve(dir)} at ${s.url}${demo ? ' (the WebGPU demo page)' : ''}`);
-  else log.warn(`${join(dir, 'webgpu', 'index.html')} does not exist: export with --target webgpu for the demo page`);
+  if (!demo) log.warn(`${join(dir, 'webgpu', 'index.html')} does not exist: export with --target webgpu for the demo page`);
   log.info('press Ctrl-C to stop');
   await new Promise<void>((done) => {
     const stop = () => {

@@ -384,7 +384,7 @@ export async function loadReferences(opts: ReferenceOptions): Promise<ReferenceS
     const own = !runner;
     const r = runner ?? (await openOriginal(opts.originalModel!, opts.embedding));
     try {
-      const end = log.step(`reference embeddings of ${set.dims[0]} flipped inputs (original model, onnxruntime-node cpu, optimizations off)`);
+      const end = log.step(`flip references: the ${set.dims[0]} reference rows width-flipped, embedded by the original model (onnxruntime-node cpu, optimizations off)`);
       const flip = await originalEmbeddings(r, flipWidth(set.inputs, set.dims), set.dims);
       end();
       checkFinite(flip, 'original model on flipped inputs');
