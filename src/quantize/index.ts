@@ -113,7 +113,7 @@ export interface QuantizeResult {
   readonly details: QuantizeDetails;
 }
 
-function summary(c: EmbeddingCheck): MetricSummary {
+export function summary(c: EmbeddingCheck): MetricSummary {
   return { minCosine: c.minCosine, meanCosine: c.meanCosine, flips: c.flips, threshold: c.threshold, thresholdAtFar: c.thresholdAtFar, pass: c.pass };
 }
 
@@ -137,7 +137,7 @@ export function syntheticInputs(model: Model, rows = 16): MeasureInputs {
   return { data, dims, source: `synthetic: ${rows} rows uniform in [-1, 1] (no calibration data given)` };
 }
 
-interface Context {
+export interface Context {
   readonly output: string;
   readonly dim: number;
   readonly batches: Batches;
@@ -148,7 +148,7 @@ interface Context {
   readonly measuredOn: string;
 }
 
-async function context(model: Model, inputs: MeasureInputs, thresholds: Thresholds): Promise<Context> {
+export async function context(model: Model, inputs: MeasureInputs, thresholds: Thresholds): Promise<Context> {
   const output = model.graph.outputs[0]!.name;
   const batches: Batches = { data: inputs.data, dims: inputs.dims };
   const e32 = await runEmbeddings(model, batches, output);
@@ -172,7 +172,7 @@ async function context(model: Model, inputs: MeasureInputs, thresholds: Threshol
 }
 
 /** Measure a model on all rows (with pairs) or on a subset of rows (cosines only). */
-function measurer(ctx: Context, thresholds: Thresholds) {
+export function measurer(ctx: Context, thresholds: Thresholds) {
   const rowSize = ctx.batches.data.length / ctx.batches.dims[0]!;
   return async (m: Model, rows?: readonly number[]): Promise<EmbeddingCheck> => {
     const input = m;
@@ -189,7 +189,7 @@ function measurer(ctx: Context, thresholds: Thresholds) {
 }
 
 /** Each unit alone on the scan rows, through one switch model and one session (switches.ts). */
-function switchScan(ctx: Context, thresholds: Thresholds, build: () => SwitchModel | null, log: Logger): ScanAlone | undefined {
+export function switchScan(ctx: Context, thresholds: Thresholds, build: () => SwitchModel | null, log: Logger): ScanAlone | undefined {
   return async (units, rows) => {
     const sm = build();
     if (!sm) throw new Error('no switch model');
@@ -221,12 +221,12 @@ function switchScan(ctx: Context, thresholds: Thresholds, build: () => SwitchMod
   };
 }
 
-function keptWhy(kind: string, mp: MixedPrecision, thresholds: Thresholds): Map<string, string> {
+export function keptWhy(kind: string, mp: MixedPrecision, thresholds: Thresholds): Map<string, string> {
   const total = mp.layers?.length ?? 0;
   return new Map(mp.kept.map((k, i) => [k.node, `sensitivity: ${kind} alone gives min cosine ${k.minCosine.toFixed(6)} on the ${mp.scanRows} most affected inputs (rank ${i + 1} of ${total}); the ${mp.kept.length} worst stay float32 so that the embedding holds min cosine >= ${thresholds.minCosine} with at most ${thresholds.maxFlips} flips (measured: ${mp.final.minCosine.toFixed(6)}, ${mp.final.flips ?? 'no pairs,'} flips)`]));
 }
 
-function failureText(c: EmbeddingCheck, t: Thresholds, keptAll: boolean): string | undefined {
+export function failureText(c: EmbeddingCheck, t: Thresholds, keptAll: boolean): string | undefined {
   if (c.pass) return undefined;
   const parts: string[] = [];
   if (c.minCosine < t.minCosine) parts.push(`min cosine ${c.minCosine.toFixed(6)} < ${t.minCosine}`);
@@ -333,7 +333,7 @@ export async function quantizeInt8(model: Model, inputs: MeasureInputs, options:
   };
 }
 
-function sensitivityInfo(mode: SensitivityMode, mp: MixedPrecision): QuantizeDetails['sensitivity'] {
+export function sensitivityInfo(mode: SensitivityMode, mp: MixedPrecision): QuantizeDetails['sensitivity'] {
   return {
     mode,
     measured: mp.layers !== null,

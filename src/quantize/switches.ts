@@ -137,3 +137,30 @@ export function float16SwitchModel(model: Model): SwitchModel {
   g.toposort();
   return { model: out, switches };
 }
+
+/**
+ * Target weight schemes (target-int8.ts): each unit's weight (input 1) becomes
+ *   W' = Where(switch_u, W~, W)
+ * with W~ the float32 weight as the target stores it (quantized and
+ * dequantized by the target's own scheme). Weight-only int8 with float
+ * activations, so the switched graph computes the target's numbers exactly,
+ * up to summation order.
+ */
+export function weightSwitchModel(model: Model, approx: ReadonlyMap<string, Float32Array>): SwitchModel {
+  const out = cloneModel(model);
+  const g = out.graph;
+  const switches = new Map<string, string>();
+  let k = 0;
+  for (const n of g.nodes) {
+    const a = approx.get(n.name);
+    const w = n.inputs[1];
+    if (!a || !w?.const) continue;
+    const sw = addSwitch(g, k++);
+    switches.set(n.name, sw.name);
+    const low = g.addConstant(g.uniqueName(`${w.name}_target_int8`), TensorData.float32(w.const.dims, a));
+    n.setInput(1, where(g, sw, low, w, `${n.name}_w`));
+  }
+  g.toposort();
+  return { model: out, switches };
+}
+

@@ -121,6 +121,8 @@ export interface BuildOptions {
   readonly precision: Precision;
   readonly contract: ModelContract;
   readonly generatedBy: string;
+  /** int8: ONNX nodes whose conv / fc weights stay float32 (the target's sensitivity decision). */
+  readonly keepFloat32?: ReadonlySet<string>;
 }
 
 interface LayerBuild {
@@ -133,7 +135,12 @@ interface LayerBuild {
   readonly aux: Float32Array | null;
 }
 
-function buildLayer(l: Layer, variants: readonly Variant[], dtype: WeightDType): LayerBuild {
+function buildLayer(l: Layer, allVariants: readonly Variant[], bundleDtype: WeightDType, keepFloat32: ReadonlySet<string>): LayerBuild {
+  // int8 mixed precision (src/quantize/target-int8.ts): a kept layer stores float32 weights
+  // and its kernels read them as such; the rest of the bundle stays int8.
+  const kept = bundleDtype === 'i8' && (l.kind === 'conv' || l.kind === 'fc') && l.nodes.some((n) => keepFloat32.has(n));
+  const dtype: WeightDType = kept ? 'f32' : bundleDtype;
+  const variants = kept ? allVariants.map((v): Variant => (v.weights === 'int8' ? { ...v, weights: 'f32' } : v)) : allVariants;
   let packed: Packed | null = null;
   let packedLayout = '';
   let tile: Tile | undefined;
@@ -186,7 +193,8 @@ export function buildBundle(g: Graph, opts: BuildOptions): BuiltBundle {
   const plan = planGraph(g, opts.contract.output);
   const variants = variantsFor(opts.precision);
   const dtype = WEIGHT_DTYPE[opts.precision];
-  const builds = plan.layers.map((l) => buildLayer(l, variants, dtype));
+  const keep = opts.keepFloat32 ?? new Set<string>();
+  const builds = plan.layers.map((l) => buildLayer(l, variants, dtype, keep));
 
   // weights.bin
   const tensors: ManifestTensor[] = [];

@@ -23,17 +23,7 @@ import { planGraph } from './plan.js';
 import { UnsupportedError } from '../../errors.js';
 import { FLOAT16_MAX } from '../../quantize/schemes.js';
 import { buildBundle } from './program.js';
-import { decideTargetInt8, type TargetInt8Decision } from '../../quantize/target-int8.js';
-import { int8MeasureInputs } from '../int8-inputs.js';
-import { WEBGPU_INT8_SCHEME, webgpuInt8Weight } from './int8.js';
-
-async function decideWebgpuInt8(ctx: TargetContext): Promise<TargetInt8Decision> {
-  const end = ctx.log.step('webgpu int8: deciding mixed precision for its per-channel scheme');
-  const d = await decideTargetInt8(ctx.model, int8MeasureInputs(ctx, 'webgpu'), webgpuInt8Weight, { target: 'webgpu', scheme: WEBGPU_INT8_SCHEME, sensitivity: ctx.options.sensitivity ?? 'auto', log: ctx.log });
-  end(`min cosine ${d.details.result.minCosine.toFixed(6)}; ${d.keep.size} layers in float32${d.keep.size ? ` (${[...d.keep].join(', ')})` : ''}`);
-  if (!d.details.pass) ctx.log.warn(`webgpu int8: ${d.details.failure ?? 'thresholds not met'} (see the manifest's target details)`);
-  return d;
-}
+import { decideWebgpuInt8 } from './int8.js';
 import { goldenPath, withGoldenRuntime, writeGoldenSet } from '../golden-set.js';
 
 /** Files shipped verbatim from src/targets/webgpu/runtime/ (found from src/ and from dist/). */
