@@ -66,15 +66,15 @@ export const onnxTarget: Target = {
   },
 };
 
-/** The golden set of this precision and (once) sf2-ort.js + package.json; returns the golden set's manifest details. */
+/** The golden set of this precision and (once) sf2-ort.js + package.json; returns the golden set's manifest details. Nothing without golden rows. */
 function writeSelfTest(ctx: TargetContext, rel: string, files: BundleFile[]): Record<string, unknown> | undefined {
+  if (!ctx.golden) return undefined;
   const dir = join(ctx.outDir, 'onnx');
   if (!existsSync(join(dir, HELPER))) {
     writeFileSync(join(dir, HELPER), withGoldenRuntime(new URL(`../../../src/targets/onnx/runtime/${HELPER}`, import.meta.url)));
     writeFileSync(join(dir, 'package.json'), MODULE_PACKAGE_JSON);
     files.push({ path: `onnx/${HELPER}`, target: 'onnx', precision: ctx.precision, role: 'runtime' }, { path: 'onnx/package.json', target: 'onnx', precision: ctx.precision, role: 'runtime' });
   }
-  if (!ctx.golden) return undefined;
   // The weights are in the model file and its external data (<model>.data), if any.
   const name = rel.slice('onnx/'.length);
   const weights = readdirSync(dir).filter((f) => f === name || f.startsWith(`${name}.`)).sort().map((f) => `onnx/${f}`);

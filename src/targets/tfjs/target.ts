@@ -28,13 +28,13 @@ export const tfjsTarget: Target = {
       { path: paths.model, target: 'tfjs', precision: ctx.precision, role: 'model' },
       ...paths.shards.map((p): BundleFile => ({ path: p, target: 'tfjs', precision: ctx.precision, role: 'weights' })),
     ];
-    // The self-test helper (sf2-tfjs.js + package.json marking it an ES module) and the golden set.
-    const dir = `tfjs/${ctx.precision}`;
-    writeFileSync(join(ctx.outDir, dir, HELPER), withGoldenRuntime(new URL(`../../../src/targets/tfjs/runtime/${HELPER}`, import.meta.url)));
-    writeFileSync(join(ctx.outDir, dir, 'package.json'), MODULE_PACKAGE_JSON);
-    files.push({ path: `${dir}/${HELPER}`, target: 'tfjs', precision: ctx.precision, role: 'runtime' }, { path: `${dir}/package.json`, target: 'tfjs', precision: ctx.precision, role: 'runtime' });
+    // With golden rows: the golden set and its self-test helper (sf2-tfjs.js + package.json marking it an ES module).
     let goldenSet: Record<string, unknown> | undefined;
     if (ctx.golden) {
+      const dir = `tfjs/${ctx.precision}`;
+      writeFileSync(join(ctx.outDir, dir, HELPER), withGoldenRuntime(new URL(`../../../src/targets/tfjs/runtime/${HELPER}`, import.meta.url)));
+      writeFileSync(join(ctx.outDir, dir, 'package.json'), MODULE_PACKAGE_JSON);
+      files.push({ path: `${dir}/${HELPER}`, target: 'tfjs', precision: ctx.precision, role: 'runtime' }, { path: `${dir}/package.json`, target: 'tfjs', precision: ctx.precision, role: 'runtime' });
       const g = writeGoldenSet({ source: ctx.golden, target: 'tfjs', precision: ctx.precision, outDir: ctx.outDir, path: goldenPath('tfjs', ctx.precision), weights: paths.shards, feedLayout: bundle.details.inputLayout });
       files.push(g.file);
       goldenSet = g.details;
