@@ -10,14 +10,17 @@
  *   2. 'system':      a system Vulkan loader (libvulkan.so.1) exists: no change
  *                     (a machine with a GPU and its driver).
  *   3. 'swiftshader': Chromium's bundled loader and SwiftShader ICD
- *                     (/usr/lib/chromium): VK_ICD_FILENAMES set to its ICD and
- *                     /usr/lib/chromium prepended to LD_LIBRARY_PATH. This is a
- *                     CPU rasterizer: the adapter reports isFallbackAdapter.
+ *                     (/usr/lib/chromium, Debian's chromium; else the folder of
+ *                     the SF2_CHROMIUM binary, e.g. /opt/google/chrome or
+ *                     Playwright's Chromium, which ship the same two files):
+ *                     VK_ICD_FILENAMES set to its ICD and that folder
+ *                     prepended to LD_LIBRARY_PATH. This is a CPU rasterizer:
+ *                     the adapter reports isFallbackAdapter.
  * XDG_RUNTIME_DIR is set to the temp folder when unset (Dawn warns otherwise).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 
 export const CHROMIUM_LIB_DIR = '/usr/lib/chromium';
 export const SWIFTSHADER_ICD = `${CHROMIUM_LIB_DIR}/vk_swiftshader_icd.json`;
@@ -44,32 +47,46 @@ function baseEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
-function withChromiumLoader(e: Record<string, string>): Record<string, string> {
+function withChromiumLoader(e: Record<string, string>, libDir: string): Record<string, string> {
   const parts = (e.LD_LIBRARY_PATH ?? '').split(delimiter).filter(Boolean);
-  if (!parts.includes(CHROMIUM_LIB_DIR)) e.LD_LIBRARY_PATH = [CHROMIUM_LIB_DIR, ...parts].join(delimiter);
+  if (!parts.includes(libDir)) e.LD_LIBRARY_PATH = [libDir, ...parts].join(delimiter);
   return e;
+}
+
+/** The first Chromium folder with a Vulkan loader and the SwiftShader ICD: Debian's, else SF2_CHROMIUM's. */
+export function chromiumVulkanDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dirs = [CHROMIUM_LIB_DIR];
+  if (env.SF2_CHROMIUM) {
+    try {
+      dirs.push(dirname(realpathSync(env.SF2_CHROMIUM)));
+    } catch {
+      // a missing SF2_CHROMIUM is reported by the browser runtimes
+    }
+  }
+  return dirs.find((d) => existsSync(join(d, 'vk_swiftshader_icd.json')) && existsSync(join(d, 'libvulkan.so.1')));
 }
 
 /** The Vulkan environments to try, best first. Empty when there is no Vulkan at all (the reason is in `gpuEnvMissingReason`). */
 export function gpuEnvCandidates(env: NodeJS.ProcessEnv = process.env): GpuEnv[] {
   const out: GpuEnv[] = [];
   const system = hasSystemVulkan(env);
-  const chromium = existsSync(SWIFTSHADER_ICD) && existsSync(join(CHROMIUM_LIB_DIR, 'libvulkan.so.1'));
+  const chromium = chromiumVulkanDir(env);
   if (env.VK_ICD_FILENAMES) {
     const e = baseEnv(env);
-    if (!system && chromium) withChromiumLoader(e);
+    if (!system && chromium) withChromiumLoader(e, chromium);
     out.push({ driver: 'user', env: e, note: `Vulkan: VK_ICD_FILENAMES=${env.VK_ICD_FILENAMES} (as set by the user)` });
     return out;
   }
   if (system) out.push({ driver: 'system', env: baseEnv(env), note: 'Vulkan: the system driver' });
   if (chromium) {
-    const e = withChromiumLoader(baseEnv(env));
-    e.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-    out.push({ driver: 'swiftshader', env: e, note: `Vulkan: Chromium's SwiftShader (VK_ICD_FILENAMES=${SWIFTSHADER_ICD}), a CPU fallback adapter` });
+    const e = withChromiumLoader(baseEnv(env), chromium);
+    const icd = join(chromium, 'vk_swiftshader_icd.json');
+    e.VK_ICD_FILENAMES = icd;
+    out.push({ driver: 'swiftshader', env: e, note: `Vulkan: Chromium's SwiftShader (VK_ICD_FILENAMES=${icd}), a CPU fallback adapter` });
   }
   return out;
 }
 
 export function gpuEnvMissingReason(): string {
-  return `no Vulkan driver: no system libvulkan.so.1 and no Chromium SwiftShader at ${SWIFTSHADER_ICD} (install a GPU driver, or the chromium package for a software adapter)`;
+  return `no Vulkan driver: no system libvulkan.so.1 and no Chromium SwiftShader at ${SWIFTSHADER_ICD} or beside SF2_CHROMIUM (install a GPU driver, or the chromium package for a software adapter)`;
 }
