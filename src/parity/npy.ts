@@ -22,7 +22,8 @@
  * The header is parsed by a small strict parser, never evaluated. Every
  * problem is an InputError (exit 3) with a one-line reason.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { limit, raiseHint } from '../limits.js';
 import { inflateRawSync } from 'node:zlib';
 import { InputError } from '../errors.js';
 import { fromFloat16Bits } from '../ir/float16.js';
@@ -64,6 +65,16 @@ function bad(where: string, what: string, hint = 'write it again with numpy.save
 
 function asBytes(src: string | Uint8Array, where: string): Uint8Array {
   if (typeof src !== 'string') return src;
+  let st;
+  try {
+    st = statSync(src);
+  } catch (e) {
+    throw new InputError('npy', `${where}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check the path');
+  }
+  if (st.isDirectory()) throw new InputError('npy', `${where} is a folder, not a .npy/.npz file`, 'pass REF.npz (or --images DIR for a folder of aligned faces)');
+  if (!st.isFile()) throw new InputError('npy', `${where} is not a regular file (a device or pipe?)`, 'pass a .npy/.npz file written by numpy');
+  const max = limit('referenceBytes');
+  if (st.size > max) throw new InputError('npy', `${where} is ${st.size} bytes, over the ${max}-byte reference limit`, raiseHint('referenceBytes'));
   try {
     return readFileSync(src);
   } catch (e) {
@@ -311,6 +322,21 @@ export function readNpz(src: string | Uint8Array, name?: string): Map<string, Np
     throw zbad('zip64 archive (over 4 GiB or 65535 entries) is not read', );
   }
   if (cdOffset + cdSize > eocd) throw zbad('truncated or damaged: central directory beyond its end record');
+  // Bombs are refused from the central directory, before anything is inflated.
+  if (entries > limit('zipEntries')) throw bad(where, `${entries} entries, over the limit of ${limit('zipEntries')} arrays`, raiseHint('zipEntries'));
+  const maxBytes = limit('referenceBytes');
+  const maxRatio = limit('inflateRatio');
+  let total = 0;
+  for (let e = 0, q = cdOffset; e < entries; e++) {
+    if (q + 46 > eocd || dv.getUint32(q, true) !== 0x02014b50) throw zbad(`damaged central directory at entry ${e}`);
+    const csize = dv.getUint32(q + 20, true), usize = dv.getUint32(q + 24, true);
+    const fname = new TextDecoder().decode(bytes.subarray(q + 46, q + 46 + dv.getUint16(q + 28, true)));
+    total += usize;
+    if (total > maxBytes) throw bad(where, `inflates to over ${total} bytes, over the ${maxBytes}-byte reference limit (a decompression bomb?)`, raiseHint('referenceBytes'));
+    if (usize > 64 * 2 ** 20 && usize > maxRatio * Math.max(csize, 1)) throw bad(where, `entry ${fname} inflates ${csize} bytes to ${usize} (over ${maxRatio}:1, a decompression bomb?)`, raiseHint('inflateRatio'));
+    if (fname.split(/[\\/]/).includes('..') || fname.startsWith('/')) throw zbad(`entry ${JSON.stringify(fname)} has a path that climbs out of the archive (refused, not ignored)`);
+    q += 46 + dv.getUint16(q + 28, true) + dv.getUint16(q + 30, true) + dv.getUint16(q + 32, true);
+  }
   const out = new Map<string, NpyArray>();
   let p = cdOffset;
   for (let e = 0; e < entries; e++) {

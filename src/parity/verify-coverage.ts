@@ -121,9 +121,9 @@ export function coverageProblems(inp: CoverageInput): CoverageResult {
   }
 
   // Folders.
-  for (const d of inp.dirs) {
-    if (!inp.files.some((f) => f.startsWith(`${d}/`))) problems.push(`${d}/ is an empty folder, covered by nothing`);
-  }
+  const holding = new Set<string>();
+  for (const f of inp.files) for (let i = f.indexOf('/'); i > 0; i = f.indexOf('/', i + 1)) holding.add(f.slice(0, i));
+  for (const d of inp.dirs) if (!holding.has(d)) problems.push(`${d}/ is an empty folder, covered by nothing`);
 
   // Manifest fields against the report and the files.
   const byPath = new Map((Array.isArray(m.files) ? m.files : []).map((f) => [String(f?.path), f]));
