@@ -120,3 +120,15 @@ describe('tarballs', () => {
     await expect(unpackBundle(tgz, join(work, 'many-out'))).rejects.toThrow(/over 50 entries/);
   });
 });
+
+describe('pack --out', () => {
+  it('refuses a folder as --out, even with --force (was EISDIR, exit 1)', async () => {
+    const { packBundle } = await import('../../src/pack/pack.js');
+    const b = join(work, 'pk', 'bundle');
+    mkdirSync(b, { recursive: true });
+    writeFileSync(join(b, 'manifest.json'), JSON.stringify({ tool: { name: 'sf2-export' }, files: [] }));
+    mkdirSync(join(work, 'pk', 'dest'));
+    await expect(packBundle(b, { out: join(work, 'pk', 'dest'), force: true })).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/is a folder, not a tarball/) });
+    await expect(packBundle(b, { out: b, force: true })).rejects.toMatchObject({ exitCode: 2 });
+  });
+});
