@@ -18,6 +18,9 @@ import { decodeGolden, FP16_BUDGET_SHARE, goldenProblems, goldenReferenceCheck }
 import { DEFAULT_THRESHOLDS } from '../../src/parity/thresholds.js';
 import type { BundleFile } from '../../src/targets/target.js';
 import { FIXTURES } from '../helpers/fixtures.js';
+import { parityCommand } from '../../src/cli/parity.js';
+import { silentLogger } from '../../src/cli/log.js';
+import { ParityError } from '../../src/errors.js';
 import { ortSelfTest } from './golden-helpers.js';
 
 const MODEL = join(FIXTURES, 'sfnet10bn.eval.onnx');
@@ -120,12 +123,28 @@ describe('parity: golden rows against the reference file', () => {
     expect(r.problems.join('\n')).toMatch(/golden row 3 embedding differs from reference row 3/);
   });
 
+  it('sf2-export parity refuses a bundle whose golden rows are not the references\' (exit 5), before running anything', async () => {
+    const dir = forged('parity-cli', editEmbedding);
+    const err = await parityCommand(dir, { reference: REF, runtime: 'onnxruntime-node/cpu' }, silentLogger).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ParityError);
+    expect((err as ParityError).exitCode).toBe(5);
+    expect((err as Error).message).toMatch(/golden set does not match the references: onnx\/model\.fp32\.golden\.bin: golden row 3 embedding differs from reference row 3/);
+  });
+
   it('other references are a note, not a mismatch', async () => {
     const ref = await loadReferences({ reference: join(FIXTURES, 'sfnet10.npz') });
     const r = goldenReferenceCheck(good, files, ref);
     expect(r.problems).toEqual([]);
     expect(r.notes[0]).toMatch(/made from other references/);
   });
+});
+
+describe('determinism', () => {
+  it('the same export writes byte-identical golden sets and helpers', async () => {
+    const again = join(root, 'again');
+    await exportModel(MODEL, { targets: ['onnx'], precisions: ['fp32'], reference: REF, out: again, force: true, skipParity: true });
+    for (const f of [GOLDEN, 'onnx/sf2-ort.js', 'onnx/package.json']) expect(readFileSync(join(again, f)).equals(readFileSync(join(good, f))), f).toBe(true);
+  }, 120_000);
 });
 
 describe('without references', () => {
