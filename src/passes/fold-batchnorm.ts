@@ -7,8 +7,8 @@
  *     s = gamma / sqrt(var + eps),   t = beta - mean * s
  * All arithmetic below is done in float64 and rounded once to the weight's dtype.
  * Weights are never copied whole into float64: the scaled weight is a lazy tensor
- * computed range by range when written (fold-weights.ts), or, where a bias needs a
- * sum over the weight, computed in one chunked pass straight into the weight's dtype.
+ * computed range by range when written (fold-weights.ts); where a bias needs a
+ * sum over the weight, one chunked pass over the source takes it.
  *
  * Before                                  After
  *  conv-bn:   x -> Conv(W, b) -> BN        x -> Conv(W', b')
@@ -55,7 +55,7 @@ import type { Value } from '../ir/value.js';
 import { classifyBn, constData, convPads, isTrainingBn, type BnFinding } from '../analysis/batchnorm.js';
 import type { Pass, PassOptions, PassReport } from './pass.js';
 import { FOLDABLE_FLOATS, fromF64, isOnnxDomain, product, readF64, ReportBuilder } from './util.js';
-import { scaledWeight, scaledWeightWithVisit } from './fold-weights.js';
+import { scaledWeight, visitWeight } from './fold-weights.js';
 
 export interface BnParams {
   readonly channels: number;
@@ -269,8 +269,8 @@ function foldBnIntoGemmInput(g: Graph, bn: Node, gemm: Node, p: BnParams, opset:
     }
   }
   if (typeof bias === 'string') return fail(bias);
-  // op(B)[j, n] lives at B[j*nOut + n] (transB = 0) or B[n*k + j] (transB = 1); one pass
-  // walks B in memory order, adds each weight into the shift, and scales it.
+  // op(B)[j, n] lives at B[j*nOut + n] (transB = 0) or B[n*k + j] (transB = 1); one
+  // chunked pass walks B in memory order for the shift; the scaled B stays lazy.
   const sj = new Float64Array(k), tj = new Float64Array(k);
   for (let j = 0; j < k; j++) {
     sj[j] = p.s[Math.floor(j / hw)]!;
@@ -281,27 +281,36 @@ function foldBnIntoGemmInput(g: Graph, bn: Node, gemm: Node, p: BnParams, opset:
   if (transB) {
     // bias[n] += alpha * sum_j t[j] * B[n, j], the sum over a row first (as a row loop would)
     let acc = 0, j = 0, n = 0;
-    scaled = scaledWeightWithVisit(w, { s: sj, inner: 1, period: k }, (_first, vals) => {
+    scaled = scaledWeight(w, { s: sj, inner: 1, period: k });
+    visitWeight(w, (_first, vals) => {
+      let a = acc, jj = j, nn = n; // locals in the hot loop, state carried across chunks
       for (let i = 0; i < vals.length; i++) {
-        acc += tj[j]! * vals[i]!;
-        if (++j === k) {
-          b[n]! += alpha * acc;
-          acc = 0;
-          j = 0;
-          n++;
+        a += tj[jj]! * vals[i]!;
+        if (++jj === k) {
+          b[nn]! += alpha * a;
+          a = 0;
+          jj = 0;
+          nn++;
         }
       }
+      acc = a;
+      j = jj;
+      n = nn;
     });
   } else {
     let j = 0, n = 0;
-    scaled = scaledWeightWithVisit(w, { s: sj, inner: nOut, period: k }, (_first, vals) => {
+    scaled = scaledWeight(w, { s: sj, inner: nOut, period: k });
+    visitWeight(w, (_first, vals) => {
+      let jj = j, nn = n;
       for (let i = 0; i < vals.length; i++) {
-        b[n]! += alpha * tj[j]! * vals[i]!;
-        if (++n === nOut) {
-          n = 0;
-          j++;
+        b[nn]! += alpha * tj[jj]! * vals[i]!;
+        if (++nn === nOut) {
+          nn = 0;
+          jj++;
         }
       }
+      j = jj;
+      n = nn;
     });
   }
   gemm.setInput(1, newWeight(g, gemm.inputs[1], `${gemm.name}.weight`, scaled));
@@ -362,14 +371,19 @@ function foldBnIntoConvInput(g: Graph, bn: Node, convs: readonly Node[], p: BnPa
     }
     const bv = bd ? readF64(bd) : new Float64Array(o);
     let q = 0, oi = 0, oc = 0;
-    const wv = scaledWeightWithVisit(w, { s: sc, inner: taps, period: o * cg }, (_first, vals) => {
+    const wv = scaledWeight(w, { s: sc, inner: taps, period: o * cg });
+    visitWeight(w, (_first, vals) => {
+      let qq = q, ii = oi, cc = oc;
       for (let e = 0; e < vals.length; e++) {
-        bv[oc]! += vals[e]! * tc[oi]!;
-        if (++q === taps) {
-          q = 0;
-          if (++oi % cg === 0) oc++;
+        bv[cc]! += vals[e]! * tc[ii]!;
+        if (++qq === taps) {
+          qq = 0;
+          if (++ii % cg === 0) cc++;
         }
       }
+      q = qq;
+      oi = ii;
+      oc = cc;
     });
     plans.push({ conv, w: wv, bv });
   }
