@@ -26,6 +26,8 @@ export interface TfConst {
    * groups by these axes.
    */
   readonly channelAxes?: number;
+  /** The ONNX node being converted when the Const was made (int8 mixed precision keeps kernels by node). */
+  readonly source?: string;
 }
 
 const VALID_START = /^[A-Za-z0-9.]/;
@@ -41,6 +43,8 @@ export class TfGraphBuilder {
   readonly nodes: TfNode[] = [];
   readonly consts: TfConst[] = [];
   private readonly names = new Set<string>();
+  /** The ONNX node being converted (set by convert.ts), recorded on the Consts it makes. */
+  source: string | undefined;
 
   /** A fresh node name derived from `base`. */
   name(base: string): string {
@@ -83,7 +87,7 @@ export class TfGraphBuilder {
     const name = this.name(base);
     const tfType: TfDType = dtype === 'float32' ? 'DT_FLOAT' : 'DT_INT32';
     this.nodes.push({ name, op: 'Const', attr: { dtype: tfAttr.type(tfType), value: tfAttr.tensor(tfType, shape) } });
-    this.consts.push({ name, dtype, shape: [...shape], data, role, ...(channelAxes !== undefined ? { channelAxes } : {}) });
+    this.consts.push({ name, dtype, shape: [...shape], data, role, ...(channelAxes !== undefined ? { channelAxes } : {}), ...(this.source !== undefined ? { source: this.source } : {}) });
     return name;
   }
 }

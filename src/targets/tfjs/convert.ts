@@ -181,8 +181,10 @@ export function convertGraph(g: Graph, opts: ConvertOptions): ConvertResult {
   cx.set(input, inName, opts.inputLayout === 'nhwc' ? NHWC : PLAIN);
   for (const n of g.nodes) {
     if (cx.fused.has(n)) continue;
+    cx.b.source = n.name;
     OP_MAP[n.op]!.emit(n, cx);
   }
+  cx.b.source = undefined;
   const out = g.outputs[0]!;
   const outRef = cx.plain(out);
   const outName = cx.b.op(out.name, 'Identity', [outRef], { T: tfAttr.type('DT_FLOAT') });

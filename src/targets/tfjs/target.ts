@@ -9,6 +9,7 @@ import type { Model } from '../../ir/model.js';
 import type { Precision } from '../../pipeline/precision.js';
 import type { BundleFile, Target, TargetContext, TargetResult } from '../target.js';
 import { buildTfjsBundle, checkTfjs, writeTfjsBundle } from './bundle.js';
+import { decideTfjsInt8 } from './int8.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { goldenPath, MODULE_PACKAGE_JSON, withGoldenRuntime, writeGoldenSet } from '../golden-set.js';
@@ -22,7 +23,9 @@ export const tfjsTarget: Target = {
     checkTfjs(model);
   },
   async write(ctx: TargetContext): Promise<TargetResult> {
-    const bundle = buildTfjsBundle(ctx.model, ctx.contract, ctx.precision, { inputLayout: ctx.options.tfjsInput ?? 'nchw' });
+    // int8: which kernels stay float32, decided for this target's scheme (int8.ts).
+    const int8 = ctx.precision === 'int8' ? await decideTfjsInt8(ctx) : undefined;
+    const bundle = buildTfjsBundle(ctx.model, ctx.contract, ctx.precision, { inputLayout: ctx.options.tfjsInput ?? 'nchw', keepFloat32: int8?.keep });
     const paths = writeTfjsBundle(ctx.outDir, bundle, ctx.precision);
     const files: BundleFile[] = [
       { path: paths.model, target: 'tfjs', precision: ctx.precision, role: 'model' },
@@ -39,6 +42,6 @@ export const tfjsTarget: Target = {
       files.push(g.file);
       goldenSet = g.details;
     }
-    return { files, details: { ...bundle.details, ...(goldenSet ? { goldenSet } : {}) } };
+    return { files, details: { ...bundle.details, ...(int8 ? int8.details : {}), ...(goldenSet ? { goldenSet } : {}) } };
   },
 };

@@ -47,6 +47,8 @@ export interface EncodedWeights {
 export interface EncodeOptions {
   /** int8 only: force one scheme for every kernel (for measurements); default: chosen per kernel. */
   readonly int8Scheme?: Int8Scheme;
+  /** int8 only: ONNX nodes whose kernels stay float32 (the target's sensitivity decision, src/quantize/target-int8.ts). */
+  readonly keepFloat32?: ReadonlySet<string>;
 }
 
 function bytesOf(a: Float32Array | Int32Array | Uint16Array | Uint8Array): Uint8Array {
@@ -68,6 +70,12 @@ export function encodeWeights(nodes: readonly TfNode[], consts: readonly TfConst
       continue;
     }
     const w = c.data as Float32Array;
+    if (precision === 'int8' && c.source !== undefined && opts.keepFloat32?.has(c.source)) {
+      entries.push(base);
+      chunks.push(bytesOf(w));
+      kernels.push({ name: c.name, elements: w.length, stored: 'float32', reason: `sensitivity: ${c.source} stays float32 (int8 mixed precision)` });
+      continue;
+    }
     if (precision === 'fp16') {
       const bits = toFloat16Bits(w);
       if (!bits) {
