@@ -1,6 +1,9 @@
 /**
  * The optimization pipeline and the pass table.
  *
+ *   shape-subgraphs                    once: Shape/Gather/Concat arithmetic evaluated
+ *                                      with a symbolic batch (dynamic flatten -> Flatten),
+ *                                      so that the head finder sees [N, D] shapes
  *   strip-head                         once: the cut is the first thing, so nothing
  *                                      below spends time on the head
  *   (cleanup, fold-batchnorm, cleanup) to a fixpoint (at most 4 rounds): cleanup
@@ -17,6 +20,7 @@ import { foldBatchNorm } from './fold-batchnorm.js';
 import type { Pass, PassContext, PassOptions, PassReport } from './pass.js';
 import { runPasses } from './runner.js';
 import { shapes } from './shapes.js';
+import { shapeSubgraphs } from './shape-subgraphs.js';
 import { stripHead } from './strip-head.js';
 
 export { runPasses, mergeReports, type RunnerOptions, type RunnerReport } from './runner.js';
@@ -24,6 +28,7 @@ export type { Pass, PassContext, PassOptions, PassReport, Skip } from './pass.js
 
 /** Every pass by name (for the CLI and for tests). */
 export const PASSES: Readonly<Record<string, Pass>> = {
+  [shapeSubgraphs.name]: shapeSubgraphs,
   [stripHead.name]: stripHead,
   [cleanup.name]: cleanup,
   [foldBatchNorm.name]: foldBatchNorm,
@@ -32,8 +37,9 @@ export const PASSES: Readonly<Record<string, Pass>> = {
 
 export function optimize(model: Model, options: PassOptions, ctx: PassContext): PassReport[] {
   const reports: PassReport[] = [];
-  reports.push(...runPasses(model, [stripHead], options, ctx));
-  reports.push(...runPasses(model, [cleanup, foldBatchNorm, cleanup], options, ctx, { fixpoint: true, maxIterations: 4, before: ['strip-head'] }));
-  reports.push(...runPasses(model, [shapes], options, ctx, { before: ['strip-head', 'cleanup', 'fold-batchnorm', 'cleanup'] }));
+  reports.push(...runPasses(model, [shapeSubgraphs], options, ctx));
+  reports.push(...runPasses(model, [stripHead], options, ctx, { before: ['shape-subgraphs'] }));
+  reports.push(...runPasses(model, [cleanup, foldBatchNorm, cleanup], options, ctx, { fixpoint: true, maxIterations: 4, before: ['shape-subgraphs', 'strip-head'] }));
+  reports.push(...runPasses(model, [shapes], options, ctx, { before: ['shape-subgraphs', 'strip-head', 'cleanup', 'fold-batchnorm', 'cleanup'] }));
   return reports;
 }

@@ -57,7 +57,7 @@ describe.skipIf(models.length === 0)('optimize on every fixture, against the PyT
     // optimize (the runner verifies the graph after every pass)
     const m = loadOnnx(path);
     const reports = optimize(m, {}, ctx);
-    expect(reports.map((r) => r.pass)).toEqual(['strip-head', 'cleanup', 'fold-batchnorm', 'cleanup', 'shapes']);
+    expect(reports.map((r) => r.pass)).toEqual(['shape-subgraphs', 'strip-head', 'cleanup', 'fold-batchnorm', 'cleanup', 'shapes']);
     const g = m.graph;
     expect(g.outputs.map((v) => v.name)).toEqual(['embedding']);
     const out = g.outputs[0]!;
@@ -66,7 +66,7 @@ describe.skipIf(models.length === 0)('optimize on every fixture, against the PyT
     expect(out.shape?.[1]).toBe(meta.head.featureDim);
     expect(g.realInputs().map((v) => v.name)).toEqual(['input']);
     expect(g.realInputs()[0]!.shape).toEqual([out.shape![0], 3, 112, 112]);
-    const strip = reports[0]!;
+    const strip = reports[1]!;
     if (meta.head.present) {
       expect(strip.details).toMatchObject({ classes: meta.head.classes, featureDim: meta.head.featureDim, embeddingTensor: meta.head.embeddingTensor });
       if (meta.head.weightInitializer) expect(g.value(meta.head.weightInitializer)).toBeUndefined();
@@ -80,7 +80,7 @@ describe.skipIf(models.length === 0)('optimize on every fixture, against the PyT
     for (const n of left) expect(explained.has(n.name), n.name).toBe(true);
     expect(left).toHaveLength(meta.bn.bnConvPadded + meta.bn.counts.standalone!);
     // Every value has a dtype and a shape.
-    expect(reports[4]!.counts.unknown).toBe(0);
+    expect(reports[5]!.counts.unknown).toBe(0);
 
     // Numbers: all reference images in one batch (a fixed-batch export must now take 32).
     const ref = npz(meta.reference.npz);
@@ -93,7 +93,7 @@ describe.skipIf(models.length === 0)('optimize on every fixture, against the PyT
     // Idempotent, and deterministic: a second optimize of the result changes nothing;
     // a second optimize of a fresh load writes the same bytes.
     const bytes = encodeOnnx(m);
-    expect(optimize(m, {}, ctx).map((r) => r.changed)).toEqual([false, false, false, false, false]);
+    expect(optimize(m, {}, ctx).map((r) => r.changed)).toEqual([false, false, false, false, false, false]);
     expect(encodeOnnx(m)).toEqual(bytes);
     const again = loadOnnx(path);
     optimize(again, {}, ctx);

@@ -102,13 +102,13 @@ describe('runPasses', () => {
 });
 
 describe('optimize', () => {
-  it('runs strip-head, cleanup, fold-batchnorm, cleanup, shapes and names every pass in PASSES', () => {
+  it('runs shape-subgraphs, strip-head, cleanup, fold-batchnorm, cleanup, shapes and names every pass in PASSES', () => {
     const { model } = headModel(9, { d: 8, classes: 30, layout: 'DxC', withEmbedding: true });
     const reps = optimize(model, {}, { log: recordingLog() });
-    expect(reps.map((r) => r.pass)).toEqual(['strip-head', 'cleanup', 'fold-batchnorm', 'cleanup', 'shapes']);
-    expect(Object.keys(PASSES).sort()).toEqual(['cleanup', 'fold-batchnorm', 'shapes', 'strip-head']);
+    expect(reps.map((r) => r.pass)).toEqual(['shape-subgraphs', 'strip-head', 'cleanup', 'fold-batchnorm', 'cleanup', 'shapes']);
+    expect(Object.keys(PASSES).sort()).toEqual(['cleanup', 'fold-batchnorm', 'shape-subgraphs', 'shapes', 'strip-head']);
     // the head model's two BNs (BN2d before Flatten -> Gemm, BN1d after it) both fold
-    expect(reps[2]!.counts).toMatchObject({ folded: 2, bnFlattenGemm: 1, gemmBn: 1 });
+    expect(reps[3]!.counts).toMatchObject({ folded: 2, bnFlattenGemm: 1, gemmBn: 1 });
     expect(model.graph.nodes.map((n) => n.op)).toEqual(['Conv', 'PRelu', 'Flatten', 'Gemm']);
   });
 });
