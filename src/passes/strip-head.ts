@@ -8,7 +8,9 @@
  *
  * The head is everything not needed to compute E (../analysis/head.ts finds E as
  * the tensor whose L2 normalization feeds the biggest constant-weight MatMul or
- * Gemm, or takes it from options.embedding). The cut:
+ * Gemm, going back through a one-feature fusion, or the input of a plain linear
+ * classifier at the end; or takes it from options.embedding). details.kind and
+ * details.description name what was removed (SphereFace2 / cosine / linear). The cut:
  *   graph outputs := [E];  E renamed "embedding";  graph inputs only the head reads
  *   (a label) removed;  graph.cleanup() removes the head's nodes and initializers
  *   (the class weight: C x D floats, the bulk of the file for large C).
@@ -18,6 +20,8 @@
  *  - outputs logits only, or [embedding, logits]: cut as above;
  *  - already head-free (no head found, one float [N, D] output): the output is
  *    kept and renamed "embedding" if needed; report "no head";
+ *  - no head, but the output looks like a classifier's (small D, a Softmax/Sigmoid at
+ *    the end): kept, with a warning (details.classifierWarning) that says how to check;
  *  - options.embedding NAME: cut there; refused when NAME does not exist or is
  *    computed from the detected class weight (then it is not head-free).
  * Refusals (UnsupportedError, exit 4 / InputError, exit 3) list the candidate
@@ -80,6 +84,28 @@ function checkEmbedding(g: Graph, e: Value, where: string): void {
   if (e.isConst || e.isGraphInput) throw new UnsupportedError('embedding-source', `${where} ${e.name} is a graph input or an initializer`, candidatesHint(g));
 }
 
+/** Largest output width that is suspicious by itself (an embedding has 64..2048 dims). */
+export const SMALL_EMBEDDING_DIM = 32;
+const CLASSIFIER_ENDS = new Set(['Softmax', 'LogSoftmax', 'Sigmoid']);
+
+/**
+ * Why the [N, D] output `e` looks like a classifier's, or undefined: a small D
+ * (< SMALL_EMBEDDING_DIM), or a Softmax/LogSoftmax/Sigmoid computing it (possibly
+ * through a Reshape/Flatten/Identity).
+ */
+export function looksLikeClassifier(g: Graph, e: Value): string | undefined {
+  const why: string[] = [];
+  const d = e.shape?.[1];
+  if (typeof d === 'number' && d < SMALL_EMBEDDING_DIM) why.push(`only ${d} values per row`);
+  let p = e.producer;
+  while (p && (p.op === 'Reshape' || p.op === 'Flatten' || p.op === 'Identity')) p = p.inputs[0]?.producer ?? null;
+  if (p && CLASSIFIER_ENDS.has(p.op)) why.push(`it is computed by ${p.op}`);
+  if (!why.length) return undefined;
+  const cands = embeddingCandidates(g).filter((c) => !c.startsWith(`${e.name} `));
+  return `the output ${e.name} ${shapeText(e)} looks like a classifier's, not an embedding (${why.join(', ')}): ` +
+    `if it is the embedding, ignore this; otherwise export the feature with --embedding NAME${cands.length ? ` (candidates: ${cands.slice(0, 4).join('; ')})` : ''} and confirm with \`sf2-export inspect\``;
+}
+
 export const stripHead: Pass = {
   name: 'strip-head',
   description: 'cut the graph at the embedding: one float32 [N, D] output named "embedding"; head nodes, label input and class weights removed',
@@ -114,9 +140,11 @@ export const stripHead: Pass = {
         );
       }
       const from = only.name;
+      const warning = looksLikeClassifier(g, only);
       const changed = setEmbeddingOutput(g, only);
       rb.skip(from, 'no head: the model already outputs one [N, D] embedding');
-      return rb.build(changed, { reason: 'no head', embeddingTensor: from, featureDim: only.shape![1], classes: null, bytesRemoved: 0, nodesRemoved: 0 });
+      if (warning) rb.skip(from, warning);
+      return rb.build(changed, { reason: 'no head', kind: null, description: 'no head', embeddingTensor: from, featureDim: only.shape![1], classes: null, bytesRemoved: 0, nodesRemoved: 0, ...(warning ? { classifierWarning: warning } : {}) });
     }
 
     // ---- cut at E ---------------------------------------------------------------------
@@ -147,6 +175,8 @@ export const stripHead: Pass = {
     g.toposort();
     return rb.build(changed, {
       reason: changed ? 'head removed' : 'no head',
+      kind: head.kind ?? null,
+      description: head.description ?? (changed ? `the nodes after --embedding ${embeddingTensor}` : 'no head'),
       classes: head.classes ?? null,
       featureDim: typeof e.shape?.[1] === 'number' ? e.shape[1] : head.featureDim ?? null,
       weight: head.weight ?? null,

@@ -91,6 +91,7 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
   end(summarizePasses(passes));
   const contract = namingFile(modelPath, () => contractOf(optimized));
   const head = (passes.find((p) => p.pass === 'strip-head')?.details ?? {}) as Record<string, unknown>;
+  if (typeof head.classifierWarning === 'string') log.warn(head.classifierWarning);
   // Reference files are validated once, here, before anything reads them (fp16/int8
   // calibration below, then parity): a bad one (NHWC inputs, wrong D, NaN) is exit 3 with its hint.
   if (options.reference) await loadReferences({ reference: options.reference, inputs: options.inputs, contract });
