@@ -88,4 +88,17 @@ describe.skipIf(!ready)('the packed tarball in a fresh CommonJS app', () => {
     const cjs = await run(process.execPath, ['load.cjs'], { cwd: app, env: env() });
     expect(cjs.stdout.trim(), cjs.stderr).toBe('function');
   }, 600_000);
+
+  it("the GitHub Action's export script (action.yml) writes its outputs and the job summary", async () => {
+    const ghOut = join(app, 'gh-output'), summary = join(app, 'gh-summary.md');
+    writeFileSync(ghOut, '');
+    writeFileSync(summary, '');
+    const r = await run('bash', [join(ROOT, 'scripts/action-export.sh')], {
+      cwd: app,
+      env: { ...env(), SF2_MODEL: MODEL, SF2_TARGET: 'onnx', SF2_REFERENCE: REF, SF2_PRECISION: 'fp32', SF2_OUT: 'b3', SF2_PACKAGE: '', GITHUB_OUTPUT: ghOut, GITHUB_STEP_SUMMARY: summary },
+    });
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
+    expect(readFileSync(ghOut, 'utf8').trim().split('\n')).toEqual(['bundle=b3', 'pass=true', 'exit-code=0']);
+    expect(readFileSync(summary, 'utf8')).toBe(readFileSync(join(app, 'b3/parity-report.md'), 'utf8'));
+  }, 300_000);
 });
