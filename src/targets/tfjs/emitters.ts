@@ -914,3 +914,30 @@ export const checkResize: Check = (n) => {
 };
 
 export const emitResize: Emit = (n, cx) => gatherAxes(cx, n, n.inputs[0]!, resizeTablesOf(n) as (Int32Array | null)[]);
+
+// ---- Expand ------------------------------------------------------------------------------
+// numpy broadcast to a constant shape of the same rank, as GatherV2 with zero
+// indices on each axis of size 1 that grows (exact; the batch axis is kept).
+
+function expandTablesOf(n: Node): (Int32Array | null)[] | string {
+  if (!n.inputs[1]?.const) return 'the target shape (input 1) must be a constant';
+  const full = fullShape(n.inputs[0]);
+  if (typeof full === 'string') return full;
+  const out = fullShape(n.outputs[0]);
+  if (typeof out === 'string') return 'output dimensions after the batch must be known';
+  if (out.length !== full.length) return `expands rank ${full.length} to ${out.length}: only same-rank broadcasts are supported`;
+  const tables: (Int32Array | null)[] = [null];
+  for (let a = 1; a < full.length; a++) {
+    if (full[a] === out[a]) tables.push(null);
+    else if (full[a] === 1) tables.push(new Int32Array(out[a]!));
+    else return `axis ${a}: ${full[a]} does not broadcast to ${out[a]}`;
+  }
+  return tables;
+}
+
+export const checkExpand: Check = (n) => {
+  const r = expandTablesOf(n);
+  return typeof r === 'string' ? [r] : [];
+};
+
+export const emitExpand: Emit = (n, cx) => gatherAxes(cx, n, n.inputs[0]!, expandTablesOf(n) as (Int32Array | null)[]);

@@ -97,6 +97,7 @@ export const OP_MAP: Readonly<Record<string, OpRule>> = {
   Slice: { tf: ['GatherV2', 'Identity'], constraints: ['constant starts / ends / axes / steps, any step but 0', 'the batch axis kept whole', 'one GatherV2 per sliced axis (index tables)'], check: E.checkSlice, emit: E.emitSlice },
   Resize: { tf: ['GatherV2', 'Identity'], constraints: ['mode nearest, every coordinate_transformation_mode but tf_crop_and_resize, every nearest_mode', 'constant scales or sizes; the batch axis not resized', 'one GatherV2 per resized axis (index tables)'], check: E.checkResize, emit: E.emitResize },
   Upsample: { tf: ['GatherV2', 'Identity'], constraints: ['mode nearest', 'one GatherV2 per resized axis (index tables)'], check: E.checkResize, emit: E.emitResize },
+  Expand: { tf: ['GatherV2', 'Identity'], constraints: ['constant target shape of the same rank, the batch kept', 'one GatherV2 with zero indices per broadcast axis'], check: E.checkExpand, emit: E.emitExpand },
   HardSigmoid: { tf: ['Mul', 'AddV2', 'ClipByValue'], constraints: ['any alpha, beta: clip(alpha x + beta, 0, 1)'], emit: E.emitHardSigmoid },
   HardSwish: { tf: ['Mul', 'AddV2', 'ClipByValue'], constraints: ['x * clip(x / 6 + 1/2, 0, 1)'], emit: E.emitHardSwish },
   MaxPool: {

@@ -14,6 +14,8 @@ import type { Value } from '../../ir/value.js';
 import { checkBuiltin, lowerBuiltin, type Act, type Layer, type Problem } from './plan.js';
 import * as binary from './ops/binary.js';
 import * as concat from './ops/concat.js';
+import * as expand from './ops/expand.js';
+import * as reduce from './ops/reduce.js';
 import * as pad from './ops/pad.js';
 import * as resize from './ops/resize.js';
 import * as slice from './ops/slice.js';
@@ -94,6 +96,8 @@ export const OP_TABLE: Readonly<Record<string, WebGpuOpRule>> = {
   Concat: concat.rule,
   Pad: pad.rule,
   Slice: slice.rule,
+  Expand: expand.rule,
+  ...Object.fromEntries(reduce.REDUCE_OPS.map((op) => [op, reduce.rule])),
   Resize: { ...resize.rule },
   Upsample: { ...resize.rule, constraints: ['mode nearest (opset 7 attribute or opset 9 input scales)', 'the batch axis not resized'] },
   Flatten: view([]),

@@ -120,6 +120,7 @@ export const OP_CASES: readonly OpCase[] = [
   { name: 'Slice with steps and negative indices (NHWC), on flat features', build: (b) => b.op('Add', [b.op('Reshape', [b.op('Slice', [b.op('Relu', [b.x]), b.i64([0, 1, -1]), b.i64([3, 9007199254740991, -10]), b.i64([1, 2, 3]), b.i64([1, 2, -2])]), b.i64([0, -1])]), b.op('Slice', [flat(b), b.i64([3]), b.i64([243]), b.i64([1]), b.i64([4])])]) },
   { name: 'Resize nearest x2 (asymmetric, floor) and to sizes (half_pixel)', build: (b) => b.op('Concat', [b.op('Resize', [b.x, b.c([0], []), b.c([4], [1, 1, 2, 2])], { mode: str('nearest'), coordinate_transformation_mode: str('asymmetric'), nearest_mode: str('floor') }), b.op('Resize', [b.x, null, null, b.i64([2, 4, 18, 18])], { mode: str('nearest') })], { axis: int(1) }) },
   { name: 'Upsample opset 9 nearest x2', opset: 9, build: (b) => b.op('Upsample', [b.x, b.c([4], [1, 1, 2, 2])], { mode: str('nearest') }) },
+  { name: 'Expand of a norm [N, 1] to [N, 324] (F.normalize)', build: (b) => { const f = flat(b); return b.op('Div', [f, b.op('Expand', [b.op('ReduceL2', [f], { axes: ints([1]) }), b.i64([2, 324])])]); } },
   { name: 'MaxPool k3 s2 pads 1 (TF SAME)', build: (b) => b.op('MaxPool', [b.x], { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }) },
   { name: 'MaxPool k3 s1 pads [0,0,2,2] (explicit)', build: (b) => b.op('MaxPool', [b.x], { kernel_shape: ints([3, 3]), pads: ints([0, 0, 2, 2]) }) },
   { name: 'MaxPool k2 s2 no pads', build: (b) => b.op('MaxPool', [b.x], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }) },

@@ -57,6 +57,27 @@ export const GPU_CASES: readonly GpuCase[] = [
   { name: 'Upsample opset 9 nearest x2', opset: 9, build: (b) => b.op('Upsample', [b.x, f32(b, [1, 1, 2, 2])], { mode: str('nearest') }) },
   { name: 'Sub and Div of activations broadcast against their GlobalAveragePool', build: (b) => { const m = b.op('GlobalAveragePool', [b.x]); return b.op('Div', [b.op('Sub', [b.x, m]), b.op('Add', [b.op('Mul', [m, m]), b.c([], [1])])]); } },
   { name: 'Add of a [C,H,1] and a [C,1,W] activation (both broadcast)', build: (b) => b.op('Add', [b.op('Slice', [b.x, b.i64([0]), b.i64([1]), b.i64([3])]), b.op('Slice', [b.x, b.i64([2]), b.i64([3]), b.i64([2])])]) },
+  {
+    name: 'F.normalize: x / Expand(Clip(ReduceL2(x), eps), shape) on flat features',
+    build: (b) => {
+      const f = b.op('Flatten', [b.x], { axis: int(1) });
+      const n = b.op('Clip', [b.op('ReduceL2', [f], { axes: ints([1]), keepdims: int(1) }), b.c([], [1e-12]), null]);
+      return b.op('Div', [f, b.op('Expand', [n, b.i64([2, 243])])]);
+    },
+  },
+  {
+    name: 'ReduceSum / Mean / Max / Min / L1 / SumSquare over channels and space, keepdims 0 and 1',
+    build: (b) => {
+      const s = b.op('ReduceSum', [b.x, b.i64([1])], { keepdims: int(1) });
+      const m = b.op('ReduceMean', [b.x], { axes: ints([2, 3]), keepdims: int(1) });
+      const mx = b.op('ReduceMax', [b.x], { axes: ints([-1]), keepdims: int(1) });
+      const mn = b.op('ReduceMin', [b.x], { axes: ints([2]), keepdims: int(1) });
+      const l1 = b.op('ReduceL1', [b.x], { axes: ints([1, 3]), keepdims: int(1) });
+      const sq = b.op('ReduceSumSquare', [b.x], { axes: ints([1, 2, 3]), keepdims: int(0) });
+      const t = b.op('Add', [b.op('Add', [b.op('Mul', [s, m]), b.op('Sub', [mx, mn])]), l1]);
+      return b.op('Concat', [b.op('Flatten', [t], { axis: int(1) }), b.op('Unsqueeze', [sq, b.i64([1])])], { axis: int(1) });
+    },
+  },
   { name: 'residual Add (fused) with a grouped Conv (group 3)', build: (b) => b.op('Add', [conv(b, conv(b, b.x, 6, 3, 3, 1, 3), 3, 6, 1), b.x]) },
   {
     name: 'Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Gemm, MatMul, Constant',

@@ -17,6 +17,9 @@ import { contractOf } from '../../../src/pipeline/export.js';
 import { buildBundle } from '../../../src/targets/webgpu/program.js';
 import { mainFixtures } from '../../helpers/fixtures.js';
 import { tinyFace, zoo } from './models.js';
+import { attr } from '../../../src/ir/attribute.js';
+import { CaseBuilder } from '../tfjs/op-cases.js';
+import { GPU_CASES } from './op-cases.js';
 
 const NULL_BACKEND = `
 let dev;
@@ -59,6 +62,11 @@ if (why) console.warn(`skipping the shader compile checks: ${why}`);
 
 function models(): [string, Model][] {
   const out: [string, Model][] = [['zoo', zoo()], ['tinyFace', tinyFace()]];
+  // Every op case of the op table (op-cases.ts), flattened to an [N, D] output.
+  for (const c of GPU_CASES) {
+    const b = new CaseBuilder(['N', 3, 9, 9]);
+    out.push([`op case: ${c.name}`, b.model(b.op('Flatten', [c.build(b)], { axis: attr.int(1) }), c.opset ?? 13)]);
+  }
   for (const f of mainFixtures()) {
     const m = cloneModel(loadOnnx(f));
     optimize(m, {}, { log: silentLogger });
