@@ -5,6 +5,8 @@
  * place: `exitCodeFor` below. Documented in docs/cli.md.
  */
 
+import type { ExportResult } from './pipeline/export.js';
+
 export const ExitCode = {
   ok: 0,
   /** A bug in sf2-export (anything that is not an Sf2Error). */
@@ -65,8 +67,11 @@ export class UnsupportedError extends Sf2Error {
 }
 
 export class ParityError extends Sf2Error {
-  constructor(message: string, hint?: string) {
+  /** exportModel: the export's result (the bundle was written, for inspection); docs/api.md. */
+  result?: ExportResult;
+  constructor(message: string, hint?: string, result?: ExportResult) {
     super(ExitCode.parity, 'parity', message, hint);
+    if (result) this.result = result;
   }
 }
 

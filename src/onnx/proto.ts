@@ -1,13 +1,21 @@
+/// <reference types="long" preserve="true" />
+// (onnx-proto's declarations name the global `Long` of @types/long; this keeps it in the published .d.ts.)
 /**
  * The protobuf bindings (onnx-proto: static protobufjs 6 code for ONNX 1.10.2,
  * IR 8) and int64 conversions. protobufjs hands int64 fields over as `Long`
  * (or number); the IR uses bigint.
  */
 import pkg from 'onnx-proto';
-import Long from 'long';
+import LongImpl from 'long';
+// The declarations name only these type imports (named, not default): the published
+// .d.ts then compiles for consumers under every moduleResolution, without esModuleInterop.
+import type { onnx as OnnxNamespace } from 'onnx-proto';
 
-export const onnx = pkg.onnx;
+export const onnx: typeof OnnxNamespace = pkg.onnx;
 export type { onnx as OnnxTypes } from 'onnx-proto';
+
+/** The `Long` of onnx-proto's int64 fields (long.js), named through onnx-proto's own types. */
+export type Long = Exclude<NonNullable<OnnxNamespace.IOperatorSetIdProto['version']>, number>;
 
 export type LongLike = number | Long | { low: number; high: number; unsigned?: boolean } | string;
 
@@ -32,5 +40,5 @@ export function toLong(b: bigint | number, unsigned = false): number | Long {
   if (typeof b === 'number') return b;
   if (b <= BigInt(Number.MAX_SAFE_INTEGER) && b >= BigInt(Number.MIN_SAFE_INTEGER)) return Number(b);
   const u = BigInt.asUintN(64, b);
-  return Long.fromBits(Number(u & 0xffffffffn) | 0, Number(u >> 32n) | 0, unsigned);
+  return LongImpl.fromBits(Number(u & 0xffffffffn) | 0, Number(u >> 32n) | 0, unsigned);
 }
