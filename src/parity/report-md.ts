@@ -1,7 +1,9 @@
 /**
  * parity-report.md: the summary a CI job page shows (GitHub step summary,
- * GitLab job artifacts). One table row per result, then what was skipped and
- * why, the thresholds, and the reference.
+ * GitLab job artifacts), as GitHub renders it: the verdict, the failing
+ * results first (each once), the reference, one table (failing rows first),
+ * what was not run grouped by reason, the thresholds. Every list and table has
+ * a blank line before it (GitHub's renderer needs one after a paragraph).
  */
 import { DEFAULT_THRESHOLDS } from './thresholds.js';
 import { resultLabel, type ParityReport, type ParityResult } from './report.js';
@@ -26,46 +28,53 @@ function esc(s: string): string {
 export function renderMarkdown(report: ParityReport): string {
   const L: string[] = [];
   const ref = report.reference;
+  const list = (items: readonly string[]) => { if (items.length) L.push('', ...items); };
   L.push(`## sf2-export parity: ${report.pass ? 'PASS' : 'FAIL'}`);
-  L.push('');
-  L.push(`Reference: ${esc(ref.description)} (sha256 \`${ref.sha256.slice(0, 12)}\`); inputs [${ref.inputShape.join(', ')}], D = ${ref.dim}; flip TTA: ${ref.flip ? esc(ref.flip) : 'not measured (no flipped reference)'}.`);
-  for (const w of ref.warnings) L.push(`\n> **Warning:** ${esc(w)}`);
-  L.push('');
-  L.push('| target | precision | runtime | adapter | min cos (1-) | p1 cos (1-) | TTA min cos (1-) | max angle (deg) | max abs diff | pair flips FAR / acc | result |');
-  L.push('|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const r of report.results) {
-    const m = r.metrics;
-    const cells = m
-      ? [oneMinus(m.rows.cosine.min), oneMinus(m.rows.cosine.p1), m.tta ? oneMinus(m.tta.cosine.min) : 'n/a', m.rows.maxAngleDeg.toExponential(2), m.rows.maxAbsDiff.toExponential(2), m.pairs ? `${m.pairs.flipsAtFar} / ${m.pairs.flipsAtBestAccuracy}` : 'n/a']
-      : ['-', '-', '-', '-', '-', '-'];
-    L.push(`| ${r.target} | ${r.precision} | ${r.runtime} | ${esc(adapterOf(report, r))} | ${cells.join(' | ')} | ${r.pass ? 'pass' : `**${r.status.toUpperCase()}**`} |`);
-  }
-  if (!report.results.length) L.push('| - | - | - | - | - | - | - | - | - | - | no results |');
+  // What failed comes first: a reviewer on the job summary page sees it without scrolling.
   const failing = report.results.filter((r) => !r.pass);
   if (failing.length || report.uncovered.length) {
-    L.push('');
-    L.push('### Failures');
-    for (const r of failing) L.push(`- ${resultLabel(r)}: ${esc(r.failures.join('; '))}`);
-    for (const u of report.uncovered) L.push(`- ${u}: no runtime could run it`);
+    L.push('', `### Failures (${failing.length + report.uncovered.length})`);
+    list([
+      ...failing.map((r) => `- **${resultLabel(r)}** (${r.status}): ${esc([...new Set(r.failures)].join('; '))}`),
+      ...report.uncovered.map((u) => `- **${u}**: no runtime could run it${report.allowUnverified ? ' (accepted with --allow-unverified)' : ''}`),
+    ]);
   }
+  L.push('', `Reference: ${esc(ref.description)} (sha256 \`${ref.sha256.slice(0, 12)}\`); inputs [${ref.inputShape.join(', ')}], D = ${ref.dim}; flip TTA: ${ref.flip ? esc(ref.flip) : 'not measured (no flipped reference)'}.`);
+  for (const w of ref.warnings) L.push('', `> **Warning:** ${esc(w)}`);
+  // One table, failing rows first; 1 - cos in scientific notation (0.99999999 reads poorly).
+  L.push('', '| result | target | precision | runtime (adapter) | 1 - min cos | 1 - min cos, flip TTA | max abs diff | pair flips (FAR 1e-3 / best acc.) |');
+  L.push('|---|---|---|---|---:|---:|---:|---:|');
+  const rows = [...failing, ...report.results.filter((r) => r.pass)];
+  for (const r of rows) {
+    const m = r.metrics;
+    const cells = m
+      ? [oneMinus(m.rows.cosine.min), m.tta ? oneMinus(m.tta.cosine.min) : 'n/a', m.rows.maxAbsDiff.toExponential(2), m.pairs ? `${m.pairs.flipsAtFar} / ${m.pairs.flipsAtBestAccuracy}` : 'n/a']
+      : ['-', '-', '-', '-'];
+    L.push(`| ${r.pass ? 'pass' : `**${r.status.toUpperCase()}**`} | ${r.target} | ${r.precision} | ${r.runtime} (${esc(adapterOf(report, r))}) | ${cells.join(' | ')} |`);
+  }
+  if (!report.results.length) L.push('| no results | - | - | - | - | - | - | - |');
   if (report.skipped.length) {
-    L.push('');
-    L.push('### Skipped runtimes');
-    for (const s of report.skipped) L.push(`- ${s.runtime} (${s.target}, ${s.device}): ${esc(s.reason)}`);
+    // Grouped by reason: one line per reason, the runtimes it concerns.
+    const by = new Map<string, string[]>();
+    for (const sk of report.skipped) {
+      const k = sk.reason;
+      const ids = by.get(k) ?? [];
+      if (!ids.includes(sk.runtime)) ids.push(sk.runtime);
+      by.set(k, ids);
+    }
+    L.push('', '### Not run here');
+    list([...by].map(([why, ids]) => `- ${ids.join(', ')}: ${esc(why)}`));
   }
-  L.push('');
-  L.push('### Thresholds');
+  L.push('', '### Thresholds');
   const seen = new Map<string, ParityResult['thresholds']>();
   for (const r of report.results) seen.set(r.precision, r.thresholds);
-  for (const [p, t] of seen) {
+  list([...seen].map(([p, t]) => {
     const d = DEFAULT_THRESHOLDS[p as keyof typeof DEFAULT_THRESHOLDS];
     const custom = d && (d.minCosine !== t.minCosine || d.maxFlipFraction !== t.maxFlipFraction) ? ' (overridden)' : '';
-    L.push(`- ${p}: min cosine ${t.minCosine}, pair decision flips at most ${(t.maxFlipFraction * 100).toFixed(1)}%${custom}`);
-  }
-  L.push('');
+    return `- ${p}: min cosine ${t.minCosine}, pair decision flips at most ${(t.maxFlipFraction * 100).toFixed(1)}%${custom}`;
+  }));
   const e = report.environment;
-  L.push(`Environment: ${e.tool.name} ${e.tool.version}, Node ${e.node}, ${e.platform}-${e.arch}, ${esc(e.cpu.model)} x${e.cpu.count}; ${e.runtimes.map((r) => `${r.id} ${r.version}`).join(', ') || 'no runtime ran'}.`);
-  L.push('');
-  L.push('Metrics are explained in docs/parity.md; plots are in parity-report.html.');
+  L.push('', `Environment: ${e.tool.name} ${e.tool.version}, Node ${e.node}, ${e.platform}-${e.arch}, ${esc(e.cpu.model)} x${e.cpu.count}; ${e.runtimes.map((r) => `${r.id} ${r.version}`).join(', ') || 'no runtime ran'}.`);
+  L.push('', 'Metrics are explained in docs/parity.md; plots are in parity-report.html.');
   return L.join('\n') + '\n';
 }

@@ -38,7 +38,7 @@ describe('parity-report.html', () => {
     expect(html).not.toMatch(/<script|<link|@import|url\(|src=|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
     expect(html).toContain('id="verdict">FAIL<');
     expect(renderMarkdown(report)).toMatch(/^## sf2-export parity: FAIL\n/);
-    expect(renderMarkdown(report)).toMatch(/\| onnx \| fp32 \| onnxruntime-node\/cpu \| cpu \| [0-9.e-]+ \|/);
+    expect(renderMarkdown(report)).toMatch(/\| pass \| onnx \| fp32 \| onnxruntime-node\/cpu \(cpu\) \| [0-9.e-]+ \|/);
   });
 
   it('opens in headless Chromium with every plot drawn', async () => {
