@@ -242,6 +242,13 @@ function calibrationFromReferences(options: ExportOptions, log: Logger): Calibra
   // measures against PyTorch and checks decision flips, as parity will.
   const emb = e && e.shape.length === 2 && e.shape[0] === n ? toFloat32(e) : undefined;
   const pairsOk = pairs && issame && pairs.shape.length === 2 && pairs.shape[1] === 2 && issame.shape[0] === pairs.shape[0];
+  if (pairsOk) {
+    // Refused here, before quantizing, as the parity step would refuse it after.
+    const bad = toFloat64(issame!).findIndex((v) => v !== 0 && v !== 1);
+    if (bad >= 0) throw new InputError('reference', `${options.reference}:issame[${bad}] is ${toFloat64(issame!)[bad]}, not 0 or 1`, 'issame holds 1 for same-identity pairs and 0 for others');
+    const idx = toFloat64(pairs!).findIndex((v) => !Number.isInteger(v) || v < 0 || v >= n);
+    if (idx >= 0) throw new InputError('reference', `${options.reference}:pairs row ${Math.floor(idx / 2)} has index ${toFloat64(pairs!)[idx]}, outside [0, ${n})`);
+  }
   return {
     data: toFloat32(x),
     dims: x.shape,
