@@ -157,7 +157,7 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
     const m = r.dims[0];
     const unit = useTta ? ttaEmbeddings(r.embeddings, r.flipEmbeddings!, m, d) : normalizeRows(r.embeddings, m, d);
     const usable = pairsUsableIn(r);
-    return { ref: r, n: m, pairsUsable: usable, refScores: usable ? pairScores(unit, d, r.pairs!) : [], flipped: useTta ? flipWidth(r.inputs, r.dims) : null, subset };
+    return { ref: r, n: m, pairsUsable: usable, refScores: usable ? pairScores(unit, d, r.pairs!) : [], flipped: useTta ? flipWidth(r.inputs, r.dims, r.layout) : null, subset };
   };
   const fullView = prepare(ref);
   const refScores = fullView.refScores;

@@ -26,6 +26,10 @@
  * mulberry32(seed) uniforms (seed 0x5F2E5F2E unless given), NCHW order. The
  * values span the preprocessed pixel range [-1, 1] like real faces do.
  *
+ * A model whose input is NHWC ([N, H, W, 3], contract layout 'NHWC') takes its
+ * references in that layout: npz/npy inputs must be [N, H, W, 3]; images and
+ * synthetic inputs are made as above and transposed; the set records `layout`.
+ *
  * Everything is validated: dtype float32, shapes, N agreement, D equal to the
  * model's embedding size, finite values, no zero-norm reference row (its
  * cosine is undefined), pair indices in range. Any failure is an InputError
@@ -40,7 +44,7 @@ import { InputError, UsageError } from '../errors.js';
 import type { Logger } from '../cli/log.js';
 import { silentLogger } from '../cli/log.js';
 import type { ModelContract } from '../pipeline/contract.js';
-import { SPHEREFACE2_MEAN, SPHEREFACE2_STD } from '../pipeline/contract.js';
+import { chwOf, SPHEREFACE2_MEAN, SPHEREFACE2_STD, type InputLayout } from '../pipeline/contract.js';
 import { isCheckpointPath, loadModel } from '../pth/load-model.js';
 import { saveOnnx } from '../onnx/export.js';
 import type { Model } from '../ir/model.js';
@@ -58,9 +62,12 @@ export interface ReferenceSet {
   readonly kind: 'npz' | 'npy' | 'images' | 'synthetic';
   /** One line: where the references came from. */
   readonly description: string;
-  /** [N, C, H, W] float32, C order. */
+  /** [N, C, H, W] float32, C order; [N, H, W, C] for a model with an NHWC input (`layout`). */
   readonly inputs: Float32Array;
+  /** The dims of `inputs`, in the model's layout. */
   readonly dims: readonly [number, number, number, number];
+  /** The model's input layout the inputs are in (absent: NCHW). */
+  readonly layout?: InputLayout;
   /** [N, D] float32: the reference raw embeddings. */
   readonly embeddings: Float32Array;
   readonly dim: number;
@@ -136,14 +143,30 @@ export function syntheticInputs(n: number, c: number, h: number, w: number, seed
   return out;
 }
 
-/** Mirror every [C, H, W] image of an [N, C, H, W] batch along W. */
-export function flipWidth(x: Float32Array, dims: readonly [number, number, number, number]): Float32Array {
+/** Mirror every [C, H, W] image of an [N, C, H, W] batch along W ([N, H, W, C] when NHWC). */
+export function flipWidth(x: Float32Array, dims: readonly [number, number, number, number], layout: InputLayout = 'NCHW'): Float32Array {
+  if (layout === 'NHWC') {
+    const [n, h, w, c] = dims;
+    const out = new Float32Array(x.length);
+    for (let r = 0; r < n * h; r++) {
+      const o = r * w * c;
+      for (let j = 0; j < w; j++) for (let k = 0; k < c; k++) out[o + j * c + k] = x[o + (w - 1 - j) * c + k]!;
+    }
+    return out;
+  }
   const [n, c, h, w] = dims;
   const out = new Float32Array(x.length);
   for (let r = 0; r < n * c * h; r++) {
     const o = r * w;
     for (let j = 0; j < w; j++) out[o + j] = x[o + w - 1 - j]!;
   }
+  return out;
+}
+
+/** [N, C, H, W] -> [N, H, W, C]. */
+export function toNhwc(x: Float32Array, [n, c, h, w]: readonly [number, number, number, number]): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < n; i++) for (let k = 0; k < c; k++) for (let y = 0; y < h; y++) for (let z = 0; z < w; z++) out[((i * h + y) * w + z) * c + k] = x[((i * c + k) * h + y) * w + z]!;
   return out;
 }
 
@@ -171,6 +194,16 @@ function checkFloat32(a: NpyArray, where: string, rank: number, what: string): F
 }
 
 function checkInputs(a: NpyArray, where: string, contract?: ModelContract): { data: Float32Array; dims: [number, number, number, number] } {
+  if (contract?.input.layout === 'NHWC') {
+    // the model takes NHWC: references come in its layout, [N, H, W, 3]
+    const data = checkFloat32(a, where, 4, '[N, H, W, 3] float32 (NHWC, the model input layout)');
+    const [n, h, w, c] = a.shape as [number, number, number, number];
+    if (n < 1) fail('reference', `${where} has no rows (shape ${shapeStr(a.shape)})`);
+    if (c !== 3) fail('reference', `${where} has shape ${shapeStr(a.shape)}: ${c} channels last, expected 3 (the model's input is NHWC RGB)`, a.shape[1] === 3 ? 'it looks NCHW: transpose to NHWC with x.transpose(0, 2, 3, 1)' : undefined);
+    const [, ch, cw] = contract.input.shape;
+    if ((typeof ch === 'number' && ch !== h) || (typeof cw === 'number' && cw !== w)) fail('reference', `${where} has shape ${shapeStr(a.shape)}, the model takes [N, ${ch}, ${cw}, 3]`);
+    return { data, dims: [n, h, w, c] };
+  }
   const data = checkFloat32(a, where, 4, '[N, 3, H, W] float32 (NCHW)');
   const [n, c, h, w] = a.shape as [number, number, number, number];
   if (n < 1) fail('reference', `${where} has no rows (shape ${shapeStr(a.shape)})`);
@@ -385,7 +418,7 @@ export async function loadReferences(opts: ReferenceOptions): Promise<ReferenceS
     const r = runner ?? (await openOriginal(opts.originalModel!, opts.embedding));
     try {
       const end = log.step(`flip references: the ${set.dims[0]} reference rows width-flipped, embedded by the original model (onnxruntime-node cpu, optimizations off)`);
-      const flip = await originalEmbeddings(r, flipWidth(set.inputs, set.dims), set.dims);
+      const flip = await originalEmbeddings(r, flipWidth(set.inputs, set.dims, set.layout), set.dims);
       end();
       checkFinite(flip, 'original model on flipped inputs');
       return { ...set, flipEmbeddings: flip, flipSource: 'original model on onnxruntime-node cpu, graph optimizations off' };
@@ -409,6 +442,7 @@ export async function loadReferences(opts: ReferenceOptions): Promise<ReferenceS
       description: `${basename(path)}: ${x.dims[0]} inputs${pr.pairs ? `, ${pr.pairs.length / 2} pairs` : ''}`,
       inputs: x.data,
       dims: x.dims,
+      ...(contract?.input.layout === 'NHWC' ? { layout: 'NHWC' as const } : {}),
       embeddings: e,
       dim: ei.shape[1]!,
       ...pr,
@@ -432,6 +466,7 @@ export async function loadReferences(opts: ReferenceOptions): Promise<ReferenceS
       description: `${basename(opts.inputs)} + ${basename(opts.reference)}: ${x.dims[0]} inputs`,
       inputs: x.data,
       dims: x.dims,
+      ...(contract?.input.layout === 'NHWC' ? { layout: 'NHWC' as const } : {}),
       embeddings: e,
       dim: ei.shape[1]!,
       files: [hashFile(opts.inputs), hashFile(opts.reference)],
@@ -443,8 +478,9 @@ export async function loadReferences(opts: ReferenceOptions): Promise<ReferenceS
   if (!opts.originalModel) {
     throw new UsageError(`${opts.images ? '--images' : 'parity without --reference'} needs the original model to compute references`, 'pass --model ORIGINAL.onnx, or --reference REF.npz');
   }
-  const [, , ch, cw] = contract?.input.shape ?? [];
+  const [, ch, cw] = contract ? chwOf(contract.input) : [];
   const h = typeof ch === 'number' ? ch : 112, w = typeof cw === 'number' ? cw : 112;
+  const nhwc = contract?.input.layout === 'NHWC';
   const runner = await openOriginal(opts.originalModel, opts.embedding);
   try {
     let inputs: Float32Array, files: ReferenceFile[], description: string;
@@ -471,7 +507,9 @@ export async function loadReferences(opts: ReferenceOptions): Promise<ReferenceS
       log.warn(PTH_WARNING);
     }
     const n = inputs.length / (3 * h * w);
-    const dims = [n, 3, h, w] as const;
+    // images and synthetic inputs are made NCHW; an NHWC model gets them transposed
+    if (nhwc) inputs = toNhwc(inputs, [n, 3, h, w]);
+    const dims = (nhwc ? [n, h, w, 3] : [n, 3, h, w]) as [number, number, number, number];
     const end = log.step(`reference embeddings of ${n} inputs (original model, onnxruntime-node cpu, optimizations off)`);
     const emb = await originalEmbeddings(runner, inputs, dims);
     end();
@@ -484,7 +522,7 @@ export async function loadReferences(opts: ReferenceOptions): Promise<ReferenceS
       if (s === 0) fail('reference', `the original model gives an all-zero embedding for input row ${r}`);
     }
     // await: the finally below closes the runner, which withFlip still uses.
-    return await withFlip({ kind, description, inputs, dims: [...dims], embeddings: emb, dim: d, files: [...files, hashFile(opts.originalModel)], warnings }, runner);
+    return await withFlip({ kind, description, inputs, dims: [...dims], ...(nhwc ? { layout: 'NHWC' as const } : {}), embeddings: emb, dim: d, files: [...files, hashFile(opts.originalModel)], warnings }, runner);
   } finally {
     await runner.close();
   }

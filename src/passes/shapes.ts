@@ -1,5 +1,6 @@
 /**
- * shapes: fix the image input to [N, 3, H, W] with N symbolic, then give every
+ * shapes: fix the image input to [N, 3, H, W] (or [N, H, W, 3] for an NHWC input:
+ * last dim 1 or 3 and dim 1 not, see inputLayoutOf) with N symbolic, then give every
  * value a dtype and a shape (the tfjs and WebGPU targets plan buffers and
  * kernels from them).
  *
@@ -31,6 +32,7 @@ import type { Graph } from '../ir/graph.js';
 import type { Node } from '../ir/node.js';
 import { hasShapeRule, inferShapes } from '../ir/shape-infer.js';
 import { TensorData } from '../ir/tensor.js';
+import { inputLayoutOf } from '../pipeline/contract.js';
 import type { Dim, Value } from '../ir/value.js';
 import type { Pass, PassOptions, PassReport } from './pass.js';
 import { isOnnxDomain, product, ReportBuilder } from './util.js';
@@ -108,9 +110,11 @@ export const shapes: Pass = {
         const d0 = s?.[0];
         if (typeof d0 === 'string' && d0 !== '') symbol = d0;
         if (typeof d0 === 'number') oldBatch = d0;
-        const c = typeof s?.[1] === 'number' ? s[1] : 3;
+        const nhwc = inputLayoutOf(s) === 'NHWC';
+        const [c0, h0, w0] = nhwc ? [s?.[3], s?.[1], s?.[2]] : [s?.[1], s?.[2], s?.[3]];
+        const c = typeof c0 === 'number' ? c0 : 3;
         let hw: [number, number];
-        if (typeof s?.[2] === 'number' && typeof s?.[3] === 'number') hw = [s[2], s[3]];
+        if (typeof h0 === 'number' && typeof w0 === 'number') hw = [h0, w0];
         else if (options.inputSize) {
           hw = [options.inputSize[0], options.inputSize[1]];
           sizeSource = 'option';
@@ -119,7 +123,7 @@ export const shapes: Pass = {
           sizeSource = 'default';
           rb.skip(x.name, `the model does not fix H and W; assumed ${hw[0]} x ${hw[1]} (SphereFace2 input); pass inputSize otherwise`);
         }
-        const want: Dim[] = [symbol, c, hw[0], hw[1]];
+        const want: Dim[] = nhwc ? [symbol, hw[0], hw[1], c] : [symbol, c, hw[0], hw[1]];
         if (!s || s.some((d, i) => d !== want[i])) {
           x.shape = want;
           rb.add('inputFixed');

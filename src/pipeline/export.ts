@@ -23,7 +23,7 @@ import { loadTarget } from '../targets/registry.js';
 import type { BundleFile, CalibrationData, Target, TargetName, TargetOptions } from '../targets/target.js';
 import { BundleDir, preflight } from './bundle-dir.js';
 import { sha256FileInBackground } from './source-digest.js';
-import { SPHEREFACE2_MEAN, SPHEREFACE2_STD, type ModelContract } from './contract.js';
+import { inputLayoutOf, SPHEREFACE2_MEAN, SPHEREFACE2_STD, type ModelContract } from './contract.js';
 import { buildManifest, MANIFEST_FILE, type Manifest } from './manifest.js';
 import { sealManifest } from '../parity/verify.js';
 import { DEFAULT_PRECISIONS, type Precision } from './precision.js';
@@ -198,7 +198,7 @@ export function contractOf(m: Model): ModelContract {
   return {
     embeddingDim: d,
     output: out.name,
-    input: { name: input.name, shape: input.shape ?? ['N', 3, 112, 112], layout: 'NCHW', colorOrder: 'RGB', mean: [...SPHEREFACE2_MEAN], std: [...SPHEREFACE2_STD] },
+    input: { name: input.name, shape: input.shape ?? ['N', 3, 112, 112], layout: inputLayoutOf(input.shape), colorOrder: 'RGB', mean: [...SPHEREFACE2_MEAN], std: [...SPHEREFACE2_STD] },
     flipTTA: 'sum',
   };
 }
