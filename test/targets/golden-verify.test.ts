@@ -21,7 +21,7 @@ import { FIXTURES } from '../helpers/fixtures.js';
 import { parityCommand } from '../../src/cli/parity.js';
 import { silentLogger } from '../../src/cli/log.js';
 import { ParityError } from '../../src/errors.js';
-import { ortSelfTest } from './golden-helpers.js';
+import { ortSelfTest, tfjsSelfTest } from './golden-helpers.js';
 
 const MODEL = join(FIXTURES, 'sfnet10bn.eval.onnx');
 const REF = join(FIXTURES, 'sfnet10bn.npz');
@@ -144,6 +144,16 @@ describe('determinism', () => {
     const again = join(root, 'again');
     await exportModel(MODEL, { targets: ['onnx'], precisions: ['fp32'], reference: REF, out: again, force: true, skipParity: true });
     for (const f of [GOLDEN, 'onnx/sf2-ort.js', 'onnx/package.json']) expect(readFileSync(join(again, f)).equals(readFileSync(join(good, f))), f).toBe(true);
+  }, 120_000);
+});
+
+describe('tfjs bundle with NHWC input (--tfjs-input nhwc)', () => {
+  it('the golden set says NHWC and sf2-tfjs.js feeds it so', async () => {
+    const out = join(root, 'nhwc');
+    await exportModel(MODEL, { targets: ['tfjs'], precisions: ['fp32'], reference: REF, out, force: true, skipParity: true, targetOptions: { tfjsInput: 'nhwc' } });
+    expect(decodeGolden(readFileSync(join(out, 'tfjs/fp32/golden.bin')), 'x').header.feedLayout).toBe('NHWC');
+    const r = await tfjsSelfTest(out, 'fp32', 'cpu');
+    expect(r.pass, r.failures.join('; ')).toBe(true);
   }, 120_000);
 });
 
