@@ -17,7 +17,30 @@ import { oneMinus } from './report-md.js';
 import { resultLabel, type ParityReport, type ParityResult } from './report.js';
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
-const color = (k: number) => PALETTE[k % PALETTE.length]!;
+
+/**
+ * The colour of result k: the ten-colour palette, then (from k = 10 on) hues
+ * stepped by the golden angle (137.5 degrees, so no two coincide) at
+ * alternating lightness, as #rrggbb: never the threshold red #cc0000 nor a
+ * palette colour, and distinct from each other (checked for the first 500).
+ */
+export function color(k: number): string {
+  if (k < PALETTE.length) return PALETTE[k]!;
+  const seen = new Set([...PALETTE, '#cc0000']);
+  for (let j = k; ; j += 1000) {
+    const c = hsl(((j - PALETTE.length) * 137.508 + 20) % 360, 0.62, [0.38, 0.5, 0.3][j % 3]!);
+    if (!seen.has(c)) return c;
+  }
+}
+
+function hsl(h: number, s: number, l: number): string {
+  const a = s * Math.min(l, 1 - l);
+  const ch = (n: number) => {
+    const t = (n + h / 30) % 12;
+    return Math.round(255 * (l - a * Math.max(-1, Math.min(t - 3, 9 - t, 1))));
+  };
+  return `#${[ch(0), ch(8), ch(4)].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+}
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -76,6 +99,9 @@ function close(fr: Frame): string {
 
 // ---------------------------------------------------------------- plots
 
+/** An upper bound of the width of one character of the 11px plot font (digits are ~6.1px wide). */
+const LABEL_CHAR_PX = 6.6;
+
 const FLOOR = -16; // log10(1 - cos) below float64 resolution is drawn at -16
 
 function histogram(r: ParityResult, k: number): string {
@@ -96,7 +122,10 @@ function histogram(r: ParityResult, k: number): string {
     fr.svg.push(`<rect class="bar" x="${f(x0 + 0.5)}" y="${f(fr.y(c))}" width="${f(x1 - x0 - 1)}" height="${f(fr.y(0) - fr.y(c))}" fill="${color(k)}"/>`);
   });
   fr.svg.push(`<line class="threshold" x1="${f(fr.x(thr))}" y1="${MT}" x2="${f(fr.x(thr))}" y2="${H - MB}" stroke="#c00" stroke-width="2"/>`);
-  fr.svg.push(`<text x="${f(fr.x(thr) + 4)}" y="${MT + 14}" fill="#c00">min cos ${esc(String(r.thresholds.minCosine))}</text>`);
+  // The label goes right of the line, or left of it when it would leave the plot (it was clipped).
+  const label = `min cos ${r.thresholds.minCosine}`;
+  const fits = fr.x(thr) + 4 + label.length * LABEL_CHAR_PX <= W - MR;
+  fr.svg.push(`<text class="threshold-label" x="${f(fits ? fr.x(thr) + 4 : fr.x(thr) - 4)}" y="${MT + 14}" fill="#c00"${fits ? '' : ' text-anchor="end"'}>${esc(label)}</text>`);
   return close(fr);
 }
 
@@ -169,9 +198,10 @@ const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px;color:#222;max-width:1400px}
 h1{margin:0 0 8px}.pass{color:#187a2f}.fail{color:#b00020}
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
+.scroll{overflow-x:auto;max-width:100%}td.num,td.id,code{white-space:nowrap}
 th{background:#f2f2f2}td.num{text-align:right;font-variant-numeric:tabular-nums}
-.plots{display:flex;flex-wrap:wrap;gap:12px}.plots figure{margin:0}figcaption{font-size:12px;color:#555;max-width:420px}
-svg.plot text{font:11px system-ui,sans-serif;fill:#333}
+.plots{display:flex;flex-wrap:wrap;gap:12px}.plots figure{margin:0;min-width:0;max-width:100%}figcaption{font-size:12px;color:#555;max-width:420px}
+svg.plot text{font:11px system-ui,sans-serif;fill:#333}svg.plot{max-width:100%;height:auto}
 .swatch{display:inline-block;width:12px;height:12px;margin-right:6px;vertical-align:middle}
 .warn{background:#fff4d6;border:1px solid #e0b000;padding:6px 10px}
 code{font-size:12px}
@@ -187,10 +217,10 @@ export function renderHtml(report: ParityReport): string {
   P.push(`<title>sf2-export parity report: ${verdict}</title>`);
   P.push(`<style>${CSS}</style></head><body>`);
   P.push(`<h1>Parity: <span class="${report.pass ? 'pass' : 'fail'}" id="verdict">${verdict}</span></h1>`);
-  P.push(`<p>Reference: ${esc(ref.description)}; inputs [${ref.inputShape.join(', ')}], D = ${ref.dim}; flip TTA: ${ref.flip ? esc(ref.flip) : 'not measured'}. sha256 <code>${ref.sha256}</code></p>`);
+  P.push(`<p>Reference: ${esc(ref.description)}; inputs [${ref.inputShape.join(', ')}], D = ${ref.dim}; flip TTA: ${ref.flip ? esc(ref.flip) : 'not measured'}. sha256 <code title="${ref.sha256}">${ref.sha256.slice(0, 16)}…</code> (in full under Files measured)</p>`);
   for (const w of ref.warnings) P.push(`<p class="warn">${esc(w)}</p>`);
 
-  P.push('<h2>Results</h2><table><thead><tr><th></th><th>target</th><th>precision</th><th>runtime</th><th>device</th><th>1 - min cos</th><th>1 - mean cos</th><th>1 - p1 cos</th><th>1 - TTA min cos</th><th>max angle (deg)</th><th>max |diff|</th><th>max rel L2</th><th>norm ratio</th><th>pairs: flips FAR / acc</th><th>TAR@FAR change</th><th>acc change</th><th>max score diff</th><th>result</th></tr></thead><tbody>');
+  P.push('<h2>Results</h2><div class="scroll"><table><thead><tr><th></th><th>target</th><th>precision</th><th>runtime</th><th>device</th><th>1 - min cos</th><th>1 - mean cos</th><th>1 - p1 cos</th><th>1 - TTA min cos</th><th>max angle (deg)</th><th>max |diff|</th><th>max rel L2</th><th>norm ratio</th><th>pairs: flips FAR / acc</th><th>TAR@FAR change</th><th>acc change</th><th>max score diff</th><th>result</th></tr></thead><tbody>');
   report.results.forEach((r, k) => {
     const m = r.metrics;
     const num = (s: string) => `<td class="num">${s}</td>`;
@@ -203,9 +233,9 @@ export function renderHtml(report: ParityReport): string {
           num(m.pairs ? m.pairs.tarAtFar.change.toFixed(4) : 'n/a'), num(m.pairs ? m.pairs.accuracy.change.toFixed(4) : 'n/a'), num(m.pairs ? m.pairs.maxScoreDiff.toExponential(2) : 'n/a'),
         ].join('')
       : `<td colspan="12">${esc(r.failures.join('; '))}</td>`;
-    P.push(`<tr class="result ${r.pass ? 'row-pass' : 'row-fail'}"><td><span class="swatch" style="background:${color(k)}"></span></td><td>${r.target}</td><td>${r.precision}</td><td>${esc(r.runtime)}</td><td>${r.device}</td>${cells}<td class="${r.pass ? 'pass' : 'fail'}">${r.pass ? 'pass' : esc(r.status)}</td></tr>`);
+    P.push(`<tr class="result ${r.pass ? 'row-pass' : 'row-fail'}"><td><span class="swatch" style="background:${color(k)}"></span></td><td class="id">${r.target}</td><td class="id">${r.precision}</td><td class="id">${esc(r.runtime)}</td><td class="id">${r.device}</td>${cells}<td class="${r.pass ? 'pass' : 'fail'}">${r.pass ? 'pass' : esc(r.status)}</td></tr>`);
   });
-  P.push('</tbody></table>');
+  P.push('</tbody></table></div>');
   const failing = report.results.filter((r) => !r.pass);
   if (failing.length || report.uncovered.length) {
     P.push('<h2>Failures</h2><ul>');
@@ -233,7 +263,7 @@ export function renderHtml(report: ParityReport): string {
   }
 
   const e = report.environment;
-  P.push('<h2>Environment</h2><table><tbody>');
+  P.push('<h2>Environment</h2><div class="scroll"><table><tbody>');
   P.push(`<tr><th>tool</th><td>${esc(e.tool.name)} ${esc(e.tool.version)}</td></tr>`);
   P.push(`<tr><th>node</th><td>${esc(e.node)} (${esc(e.platform)}-${esc(e.arch)})</td></tr>`);
   P.push(`<tr><th>cpu</th><td>${esc(e.cpu.model)} x${e.cpu.count}</td></tr>`);
@@ -241,11 +271,11 @@ export function renderHtml(report: ParityReport): string {
     const a = r.adapter ? `; adapter ${esc(r.adapter.vendor)} / ${esc(r.adapter.architecture)} / ${esc(r.adapter.description)}${r.adapter.isFallbackAdapter ? ' <b>(fallback adapter: a software rasterizer, not a GPU)</b>' : ''}` : '';
     P.push(`<tr><th>${esc(r.id)}</th><td>${esc(r.engine)} ${esc(r.version)}, ${r.device}, ${esc(r.backend)}${a}${r.notes?.length ? `<br>${r.notes.map(esc).join('<br>')}` : ''}</td></tr>`);
   }
-  P.push('</tbody></table>');
-  P.push('<h2>Files measured</h2><table><thead><tr><th>path</th><th>bytes</th><th>sha256</th></tr></thead><tbody>');
+  P.push('</tbody></table></div>');
+  P.push('<h2>Files measured</h2><div class="scroll"><table><thead><tr><th>path</th><th>bytes</th><th>sha256</th></tr></thead><tbody>');
   for (const fl of report.files) P.push(`<tr><td>${esc(fl.path)}</td><td class="num">${fl.bytes}</td><td><code>${fl.sha256}</code></td></tr>`);
   P.push(`<tr><td>reference (${ref.files.map((x) => esc(x.name)).join(', ') || 'computed'})</td><td></td><td><code>${ref.sha256}</code></td></tr>`);
-  P.push('</tbody></table>');
+  P.push('</tbody></table></div>');
   P.push('<p>Every metric and threshold is explained in docs/parity.md of sf2-export.</p>');
   P.push('</body></html>');
   return P.join('\n') + '\n';
