@@ -116,7 +116,7 @@ export async function openTfjsModel(modelJsonPath: string, backend: TfjsNodeBack
   if (!(await useBackend(tf, backend))) throw new Error(`tfjs backend ${backend} does not start`);
   const model = await tf.converter.loadGraphModel(fileHandler(modelJsonPath));
   const meta = (model.metadata as { sf2Export?: BundleMeta } | undefined)?.sf2Export;
-  const nhwc = meta?.input?.layout === 'NHWC';
+  const nhwc = meta?.input?.layout === 'NHWC' && contract.input.layout !== 'NHWC'; // data come in the contract's layout
   const inputKey = Object.keys((model.modelSignature as { inputs?: Record<string, unknown> } | undefined)?.inputs ?? {})[0] ?? contract.input.name;
   return {
     async run(input: Float32Array, n: number): Promise<Float32Array> {

@@ -88,7 +88,9 @@ export function buildTfjsBundle(model: Model, contract: ModelContract, precision
         embeddingDim: contract.embeddingDim,
         input: {
           name: contract.input.name,
-          layout: inputLayout === 'nhwc' ? 'NHWC' : 'NCHW',
+          layout: inputLayout === 'nhwc' || contract.input.layout === 'NHWC' ? 'NHWC' : 'NCHW',
+          // the ONNX model's own input layout: NHWC models are fed NHWC data as they are
+          sourceLayout: contract.input.layout,
           shape: conv.input.dims,
           colorOrder: contract.input.colorOrder,
           mean: contract.input.mean,

@@ -53,7 +53,7 @@ window.sf2tfjs = {
     model = await tf.loadGraphModel(url);
     inputKey = Object.keys(model.modelSignature.inputs)[0];
     const meta = (model.metadata && model.metadata.sf2Export) || {};
-    nhwc = !!(meta.input && meta.input.layout === 'NHWC');
+    nhwc = !!(meta.input && meta.input.layout === 'NHWC' && meta.input.sourceLayout !== 'NHWC');
     return { inputKey, nhwc, embeddingDim: meta.embeddingDim };
   },
   async run(data, dims) {
