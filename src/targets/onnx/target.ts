@@ -12,7 +12,7 @@
  * src/targets/golden-set.ts) and sf2-ort.js, which runs it on a session.
  */
 import { saveOnnx } from '../../onnx/export.js';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UnsupportedError } from '../../errors.js';
 import { DType } from '../../ir/dtype.js';
@@ -21,6 +21,7 @@ import { goldenPath, MODULE_PACKAGE_JSON, withGoldenRuntime, writeGoldenSet } fr
 
 /** The golden-set self-test for onnxruntime-web and -node sessions (src/targets/onnx/runtime/sf2-ort.js). */
 export const HELPER = 'sf2-ort.js';
+export const HELPER_TYPES = 'sf2-ort.d.ts';
 import type { Model } from '../../ir/model.js';
 import type { Precision } from '../../pipeline/precision.js';
 import { opsetProblems } from '../../quantize/opset.js';
@@ -73,7 +74,12 @@ function writeSelfTest(ctx: TargetContext, rel: string, files: BundleFile[]): Re
   if (!existsSync(join(dir, HELPER))) {
     writeFileSync(join(dir, HELPER), withGoldenRuntime(new URL(`../../../src/targets/onnx/runtime/${HELPER}`, import.meta.url)));
     writeFileSync(join(dir, 'package.json'), MODULE_PACKAGE_JSON);
-    files.push({ path: `onnx/${HELPER}`, target: 'onnx', precision: ctx.precision, role: 'runtime' }, { path: 'onnx/package.json', target: 'onnx', precision: ctx.precision, role: 'runtime' });
+    writeFileSync(join(dir, HELPER_TYPES), readFileSync(new URL(`../../../src/targets/onnx/runtime/${HELPER_TYPES}`, import.meta.url)));
+    files.push(
+      { path: `onnx/${HELPER}`, target: 'onnx', precision: ctx.precision, role: 'runtime' },
+      { path: `onnx/${HELPER_TYPES}`, target: 'onnx', precision: ctx.precision, role: 'types' },
+      { path: 'onnx/package.json', target: 'onnx', precision: ctx.precision, role: 'runtime' },
+    );
   }
   // The weights are in the model file and its external data (<model>.data), if any.
   const name = rel.slice('onnx/'.length);

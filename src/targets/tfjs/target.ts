@@ -10,12 +10,13 @@ import type { Precision } from '../../pipeline/precision.js';
 import type { BundleFile, Target, TargetContext, TargetResult } from '../target.js';
 import { buildTfjsBundle, checkTfjs, writeTfjsBundle } from './bundle.js';
 import { decideTfjsInt8 } from './int8.js';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { goldenPath, MODULE_PACKAGE_JSON, withGoldenRuntime, writeGoldenSet } from '../golden-set.js';
 
 /** The golden-set self-test for any loaded GraphModel (src/targets/tfjs/runtime/sf2-tfjs.js). */
 export const HELPER = 'sf2-tfjs.js';
+export const HELPER_TYPES = 'sf2-tfjs.d.ts';
 
 export const tfjsTarget: Target = {
   name: 'tfjs',
@@ -37,7 +38,12 @@ export const tfjsTarget: Target = {
       const dir = `tfjs/${ctx.precision}`;
       writeFileSync(join(ctx.outDir, dir, HELPER), withGoldenRuntime(new URL(`../../../src/targets/tfjs/runtime/${HELPER}`, import.meta.url)));
       writeFileSync(join(ctx.outDir, dir, 'package.json'), MODULE_PACKAGE_JSON);
-      files.push({ path: `${dir}/${HELPER}`, target: 'tfjs', precision: ctx.precision, role: 'runtime' }, { path: `${dir}/package.json`, target: 'tfjs', precision: ctx.precision, role: 'runtime' });
+      writeFileSync(join(ctx.outDir, dir, HELPER_TYPES), readFileSync(new URL(`../../../src/targets/tfjs/runtime/${HELPER_TYPES}`, import.meta.url)));
+      files.push(
+        { path: `${dir}/${HELPER}`, target: 'tfjs', precision: ctx.precision, role: 'runtime' },
+        { path: `${dir}/${HELPER_TYPES}`, target: 'tfjs', precision: ctx.precision, role: 'types' },
+        { path: `${dir}/package.json`, target: 'tfjs', precision: ctx.precision, role: 'runtime' },
+      );
       const g = writeGoldenSet({ source: ctx.golden, target: 'tfjs', precision: ctx.precision, outDir: ctx.outDir, path: goldenPath('tfjs', ctx.precision), weights: paths.shards, feedLayout: bundle.details.inputLayout });
       files.push(g.file);
       goldenSet = g.details;
