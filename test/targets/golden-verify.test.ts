@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { exportModel } from '../../src/pipeline/export.js';
 import { verifyBundleDir, sealManifest } from '../../src/parity/verify.js';
@@ -23,6 +25,7 @@ import { silentLogger } from '../../src/cli/log.js';
 import { ParityError } from '../../src/errors.js';
 import { ortSelfTest, tfjsSelfTest } from './golden-helpers.js';
 
+const require = createRequire(import.meta.url);
 const MODEL = join(FIXTURES, 'sfnet10bn.eval.onnx');
 const REF = join(FIXTURES, 'sfnet10bn.npz');
 const GOLDEN = 'onnx/model.fp32.golden.bin';
@@ -145,6 +148,26 @@ describe('determinism', () => {
     await exportModel(MODEL, { targets: ['onnx'], precisions: ['fp32'], reference: REF, out: again, force: true, skipParity: true });
     for (const f of [GOLDEN, 'onnx/sf2-ort.js', 'onnx/package.json']) expect(readFileSync(join(again, f)).equals(readFileSync(join(good, f))), f).toBe(true);
   }, 120_000);
+});
+
+describe('module format', () => {
+  it('sf2-ort.js loads and passes from a CommonJS app (the package.json beside it makes it an ES module)', () => {
+    const app = join(root, 'cjs-app');
+    cpSync(good, join(app, 'bundle'), { recursive: true });
+    writeFileSync(join(app, 'package.json'), '{ "type": "commonjs" }\n');
+    const ortPath = require.resolve('onnxruntime-node');
+    writeFileSync(join(app, 'main.js'), `
+const ort = require(${JSON.stringify(ortPath)});
+(async () => {
+  const { selfTest } = await import('./bundle/onnx/sf2-ort.js');
+  const session = await ort.InferenceSession.create(__dirname + '/bundle/onnx/model.fp32.onnx');
+  const r = await selfTest(session, { ort, precision: 'fp32' });
+  process.stdout.write(JSON.stringify({ pass: r.pass, rows: r.rows }));
+})().catch((e) => { console.error(e); process.exit(1); });
+`);
+    const out = execFileSync(process.execPath, [join(app, 'main.js')], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ pass: true, rows: 4 });
+  }, 60_000);
 });
 
 describe('tfjs bundle with NHWC input (--tfjs-input nhwc)', () => {
