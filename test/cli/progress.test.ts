@@ -48,7 +48,7 @@ describe.skipIf(!existsSync(MODEL) || !hasScript)('progress output', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'sf2-json-')), 'b');
     const r = spawnSync(process.execPath, [...args(out), '--json'], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
     expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(/^wrote /m);
+    expect(r.stderr).toMatch(/^loading .* \.\.\.$/m);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!).ok).toBe(true);
