@@ -22,7 +22,8 @@
  *
  * Pairs (p, q) with labels same/different: score = cosine(e_p, e_q), on the
  * flip-TTA embeddings when both sides have them (that is what verification
- * uses), else on the raw ones. On the REFERENCE scores:
+ * uses), else on the raw ones. On the REFERENCE scores (both thresholds are
+ * defined once, in src/metrics/verification.ts, shared with the quantizer):
  *   thresholdAtFar: accept when score > t. With the negatives' scores sorted
  *     descending n_0 >= n_1 >= ..., k = floor(1e-3 * #neg): at most k
  *     negatives may score above t, so t lies in [n_k, n_{k-1}); it is put
@@ -37,6 +38,8 @@
  * to export; and the max |exported score - reference score|.
  * ROC points (FAR, TAR) at every distinct score, for plots.
  */
+
+import { TARGET_FAR, bestAccuracyThreshold, decisionFlips, thresholdAtFar } from '../metrics/verification.js';
 
 export interface RowMetrics {
   readonly rows: number;
@@ -83,7 +86,7 @@ export interface ParitySeries {
   readonly pairScores?: number[];
 }
 
-export const TARGET_FAR = 1e-3;
+export { TARGET_FAR };
 
 // ---------------------------------------------------------------- helpers
 
@@ -204,41 +207,12 @@ export function pairScores(unit: Float64Array, d: number, pairs: Int32Array): nu
   return out;
 }
 
-/**
- * The FAR threshold: negatives sorted descending n_0 >= n_1 >= ...; with
- * k = floor(far * #neg), n_0..n_{k-1} may be accepted and n_k must not be, so
- * t is in [n_k, n_{k-1}). Placed halfway between n_k and the next higher score
- * of ANY pair: the same decisions as t = n_k on the reference, but no score
- * sits on the threshold (a threshold ON a data point would flip on a 1e-9
- * change and count as a decision flip).
- */
-export function thresholdAtFar(scores: readonly number[], issame: Uint8Array, far = TARGET_FAR): number {
-  const neg = scores.filter((_, k) => !issame[k]).sort((x, y) => y - x);
-  if (!neg.length) return -Infinity;
-  const nk = neg[Math.min(neg.length - 1, Math.floor(far * neg.length))]!;
-  let above = Infinity;
-  for (const s of scores) if (s > nk && s < above) above = s;
-  return above === Infinity ? (nk + Math.max(nk, 1)) / 2 : (nk + above) / 2;
-}
+/** The FAR threshold and the best-accuracy threshold: one definition, in src/metrics/verification.ts. */
+export { thresholdAtFar };
 
 /** The best-accuracy threshold: midpoints of distinct sorted scores, ties to the widest gap. */
 export function thresholdBestAccuracy(scores: readonly number[], issame: Uint8Array): number {
-  const order = scores.map((s, k) => [s, issame[k]!] as const).sort((x, y) => x[0] - y[0]);
-  const m = order.length;
-  const pos = order.reduce((a, [, s]) => a + s, 0);
-  // Threshold below everything: all accepted -> correct = #pos.
-  let correct = pos;
-  let best = { acc: correct, gap: Infinity, t: order.length ? order[0]![0] - 1 : 0 };
-  for (let k = 0; k < m; k++) {
-    // Moving t above order[k] rejects it: a negative becomes correct, a positive wrong.
-    correct += order[k]![1] ? -1 : 1;
-    const next = k + 1 < m ? order[k + 1]![0] : order[k]![0] + 1;
-    if (k + 1 < m && next === order[k]![0]) continue; // not a distinct boundary
-    const gap = next - order[k]![0];
-    const t = k + 1 < m ? (order[k]![0] + next) / 2 : order[k]![0] + 1;
-    if (correct > best.acc || (correct === best.acc && gap > best.gap)) best = { acc: correct, gap, t };
-  }
-  return best.t;
+  return bestAccuracyThreshold(scores, issame).threshold;
 }
 
 function tar(scores: readonly number[], issame: Uint8Array, t: number): number {
@@ -256,7 +230,7 @@ function accuracy(scores: readonly number[], issame: Uint8Array, t: number): num
 export function pairMetrics(refScores: readonly number[], expScores: readonly number[], issame: Uint8Array, scoreEmbedding: 'flipTTA' | 'raw'): PairMetrics {
   const tFar = thresholdAtFar(refScores, issame);
   const tAcc = thresholdBestAccuracy(refScores, issame);
-  const flips = (t: number) => refScores.reduce((a, s, k) => a + ((s > t) !== (expScores[k]! > t) ? 1 : 0), 0);
+  const flips = (t: number) => decisionFlips(refScores, expScores, [t]);
   const positives = issame.reduce((a, s) => a + s, 0);
   const tarRef = tar(refScores, issame, tFar), tarExp = tar(expScores, issame, tFar);
   const accRef = accuracy(refScores, issame, tAcc), accExp = accuracy(expScores, issame, tAcc);

@@ -6,19 +6,15 @@
  *   minCosine = min_i cos_i, meanCosine = mean_i cos_i
  *
  * Verification decisions: a pair (a, b) is accepted when cos(e_a, e_b) > t,
- * at two reference thresholds computed on the REFERENCE scores, defined as the
- * parity report defines them (src/parity/metrics.ts), so that what the
- * quantizer accepts is what parity accepts:
- *   best accuracy: among the midpoints between consecutive distinct sorted
- *     scores (and below/above all), the highest accuracy; ties go to the
- *     widest gap around the midpoint;
- *   FAR 1e-3: with the negatives' scores sorted descending n_0 >= n_1 >= ...,
- *     k = floor(1e-3 #neg) (with < 1000 negatives: the highest one), and t the
- *     midpoint between n_k and the next reference score above it (the parity
- *     report uses t = n_k; see thresholdAtFar for why the midpoint).
+ * at two reference thresholds computed on the REFERENCE scores by the same
+ * functions the parity report uses (src/metrics/verification.ts: best
+ * accuracy, and FAR 1e-3 placed mid-gap above the k-th negative), so that
+ * what the quantizer accepts is what parity accepts.
  * A flip is a pair whose decision differs between the reference and the
  * quantized embeddings at either threshold (counted once).
  */
+
+import { bestAccuracyThreshold, decisionFlips, thresholdAtFar } from '../metrics/verification.js';
 
 export interface Pairs {
   /** [M, 2] row indices into the embedding rows. */
@@ -90,47 +86,12 @@ export function pairScores(emb: Float32Array, dim: number, p: Pairs): Float64Arr
   return out;
 }
 
-/** Best-accuracy threshold on the reference scores (see the header). */
+/** Best-accuracy threshold on the reference scores (src/metrics/verification.ts). */
 export function referenceThreshold(scores: Float64Array, issame: Uint8Array): { threshold: number; accuracy: number } {
-  const order = [...scores.keys()].sort((a, b) => scores[a]! - scores[b]! || a - b);
-  const m = order.length;
-  let correct = 0;
-  for (let j = 0; j < m; j++) correct += issame[j]! ? 1 : 0; // threshold below everything: all accepted
-  let best = { acc: correct, gap: Infinity, t: m ? scores[order[0]!]! - 1 : 0 };
-  for (let k = 0; k < m; k++) {
-    correct += issame[order[k]!]! ? -1 : 1; // t above order[k]: rejected
-    const lo = scores[order[k]!]!;
-    const hi = k + 1 < m ? scores[order[k + 1]!]! : lo + 1;
-    if (k + 1 < m && hi === lo) continue; // not a distinct boundary
-    const gap = hi - lo;
-    if (correct > best.acc || (correct === best.acc && gap > best.gap)) best = { acc: correct, gap, t: k + 1 < m ? (lo + hi) / 2 : lo + 1 };
-  }
-  return { threshold: best.t, accuracy: m ? best.acc / m : 1 };
+  return bestAccuracyThreshold(scores, issame);
 }
 
-/**
- * Threshold at FAR 1e-3 on the reference scores (see the header), moved up to
- * the middle of the gap above n_k: t = n_k itself sits exactly on a reference
- * score, so that pair flips under ANY upward perturbation (measured: a float16
- * sfnet10 moved a negative pair from 0.38699186 to 0.38699201, a "flip" at
- * t = n_k). Every t in [n_k, next score above n_k) accepts the same pairs, so
- * FAR and TAR are unchanged and the margin is the largest.
- */
-export function thresholdAtFar(scores: Float64Array, issame: Uint8Array, far = 1e-3): number {
-  const neg = [...scores].filter((_, k) => !issame[k]).sort((x, y) => y - x);
-  if (!neg.length) return -Infinity;
-  const nk = neg[Math.min(neg.length - 1, Math.floor(far * neg.length))]!;
-  let above = Infinity;
-  for (const s of scores) if (s > nk && s < above) above = s;
-  return Number.isFinite(above) ? (nk + above) / 2 : nk + 1;
-}
-
-/** Pairs whose decision differs at any of `thresholds`. */
-export function decisionFlips(refScores: Float64Array, qScores: Float64Array, thresholds: readonly number[]): number {
-  let f = 0;
-  for (let j = 0; j < refScores.length; j++) if (thresholds.some((t) => refScores[j]! > t !== qScores[j]! > t)) f++;
-  return f;
-}
+export { decisionFlips, thresholdAtFar };
 
 /** Compare quantized embeddings to the reference; `pairs` optional. */
 export function checkEmbeddings(ref: Float32Array, q: Float32Array, dim: number, thresholds: Thresholds, pairs?: Pairs): EmbeddingCheck {
