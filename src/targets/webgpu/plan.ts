@@ -153,6 +153,8 @@ export function layerInputs(l: Layer): Act[] {
 export interface Plan {
   readonly input: Act;
   readonly inputShape: readonly [number, number, number];
+  /** The model's input layout: NHWC when the input kernel does the model's first Transpose to NCHW. */
+  readonly inputLayout: 'NCHW' | 'NHWC';
   readonly output: Act;
   readonly layers: readonly Layer[];
   readonly acts: readonly Act[];
@@ -223,9 +225,23 @@ export function planGraph(g: Graph, outputName?: string): Plan {
     throw new UnsupportedError('webgpu-input', `the webgpu target needs exactly one model input, the model has ${inputs.length} (${inputs.map((v) => v.name).join(', ')})`, 'strip training-only inputs (label) with the export pipeline');
   }
   const inV = inputs[0]!;
-  const inShape = numericShape(inV);
+  let inShape = numericShape(inV);
+  // An NHWC input [N, H, W, 3] (Keras / tf2onnx exports) read only by Transposes to NCHW:
+  // the input kernel does that transpose (wgsl/io.ts), and the network starts at their outputs.
+  let inputLayout: 'NCHW' | 'NHWC' = 'NCHW';
+  let netInputs: Value[] = [inV];
+  const toNchw = new Set<Node>();
+  if (inShape && inShape.length === 3 && inShape[2] === 3 && inShape[0] !== 3) {
+    const readers = inV.uses.map((u) => u.node);
+    if (readers.length && readers.every((n) => n.op === 'Transpose' && n.attrInts('perm', []).join(',') === '0,3,1,2')) {
+      inputLayout = 'NHWC';
+      inShape = [3, inShape[0]!, inShape[1]!];
+      netInputs = readers.map((n) => n.output(0));
+      for (const n of readers) toNchw.add(n);
+    }
+  }
   if (!inShape || inShape.length !== 3 || inShape[0] !== 3) {
-    throw new UnsupportedError('webgpu-input', `the webgpu target needs an input [N, 3, H, W] with H and W known, got ${inV.name} [${(inV.shape ?? []).join(', ')}]`);
+    throw new UnsupportedError('webgpu-input', `the webgpu target needs an input [N, 3, H, W], or [N, H, W, 3] read only by a Transpose to NCHW, with H and W known, got ${inV.name} [${(inV.shape ?? []).join(', ')}]`);
   }
   const outV = outputName ? g.outputs.find((v) => v.name === outputName) : g.outputs[0];
   if (!outV) throw new UnsupportedError('webgpu-output', `the model has no output named ${outputName}`);
@@ -244,7 +260,7 @@ export function planGraph(g: Graph, outputName?: string): Plan {
     needed.add(p);
     for (const i of p.inputs) if (i) stack.push(i);
   }
-  const nodes = g.nodes.filter((n) => needed.has(n));
+  const nodes = g.nodes.filter((n) => needed.has(n) && !toNchw.has(n));
 
   // Pass 1: check every node, collecting problems.
   for (const n of nodes) {
@@ -254,7 +270,8 @@ export function planGraph(g: Graph, outputName?: string): Plan {
   if (problems.length) throw unsupported(problems);
 
   // Pass 2: one raw layer per node (views resolve to their source).
-  const input = getAct(inV, inShape);
+  const input = getAct(netInputs[0]!, inShape);
+  for (const v of netInputs.slice(1)) acts.set(v, input);
   interface Raw { layer: Layer | null; node: Node; }
   const raws: Raw[] = [];
   const producerOf = new Map<Act, Raw>();
@@ -365,7 +382,7 @@ export function planGraph(g: Graph, outputName?: string): Plan {
   }
 
   const layers = orderLayers(raws.map((r) => r.layer).filter((l): l is Layer => l !== null), input);
-  return { input, inputShape: [3, inShape[1]!, inShape[2]!], output: getAct(outV), layers, acts: actList };
+  return { input, inputShape: [3, inShape[1]!, inShape[2]!], inputLayout, output: getAct(outV), layers, acts: actList };
 }
 
 /** Topological order of the fused layers (inputs and residuals first), stable otherwise. */

@@ -76,7 +76,7 @@ export interface WebGpuManifest {
   readonly input: {
     readonly name: string;
     readonly shape: readonly (number | string)[];
-    readonly layout: 'NCHW';
+    readonly layout: 'NCHW' | 'NHWC';
     readonly colorOrder: 'RGB';
     readonly channels: 3;
     readonly height: number;
@@ -318,7 +318,7 @@ export function buildBundle(g: Graph, opts: BuildOptions): BuiltBundle {
   // IO kernels.
   const c = opts.contract;
   const [, h, w] = plan.inputShape;
-  const io: IoSpec = { inputAct: plan.input.root.id, outputAct: plan.output.root.id, h, w, mean: c.input.mean, std: c.input.std, dim: plan.output.elements };
+  const io: IoSpec = { inputAct: plan.input.root.id, outputAct: plan.output.root.id, h, w, layout: plan.inputLayout, mean: c.input.mean, std: c.input.std, dim: plan.output.elements };
   const ioBuild = variants.map((v) => ({
     inputF32: inputF32Kernel(io, v),
     inputRgba: inputRgbaKernel(io, v),
@@ -365,7 +365,7 @@ export function buildBundle(g: Graph, opts: BuildOptions): BuiltBundle {
     input: {
       name: c.input.name,
       shape: c.input.shape.map((d) => (d === null ? 'N' : d)),
-      layout: 'NCHW',
+      layout: plan.inputLayout,
       colorOrder: 'RGB',
       channels: 3,
       height: h,

@@ -59,6 +59,34 @@ describe.skipIf(!!why)('WebGPU op cases on Dawn vs onnxruntime', () => {
   afterAll(async () => {
     await h?.close();
   });
+  test('an NHWC input [N, 9, 9, 3] read by a Transpose to NCHW: the input kernel transposes, flipTTA mirrors W', async () => {
+    const b = new CaseBuilder(['N', 9, 9, 3]);
+    const t = b.op('Transpose', [b.x], { perm: attr.ints([0, 3, 1, 2]) });
+    const y = b.op('Relu', [b.op('Conv', [t, b.c([4, 3, 3, 3], 0.5), b.c([4], 0.1)], { kernel_shape: attr.ints([3, 3]), strides: attr.ints([2, 2]) })]);
+    const model = b.model(b.op('Flatten', [y], { axis: attr.int(1) }));
+    expect(planGraph(model.graph).inputLayout).toBe('NHWC');
+    const x = seededFloats(N * 243, 99);
+    // The mirror image along W of an [N, H, W, C] batch.
+    const flipped = new Float32Array(x.length);
+    for (let i = 0; i < N; i++) for (let h = 0; h < 9; h++) for (let w = 0; w < 9; w++) for (let c = 0; c < 3; c++) flipped[((i * 9 + h) * 9 + w) * 3 + c] = x[((i * 9 + h) * 9 + (8 - w)) * 3 + c]!;
+    const run = async (d: Float32Array) => Object.values(await runOrt(encodeOnnx(model), { x: { data: d, dims: [N, 9, 9, 3] } }))[0]!;
+    const ref = await run(x), refF = await run(flipped);
+    const w = await writeBundle(model, ['fp32']);
+    try {
+      const { id } = await h.load(w.dir, 'fp32');
+      const y1 = await h.embed(id, x);
+      const y2 = await h.embed(id, x, { flipTTA: true });
+      await h.dispose(id);
+      const sum = ref.map((v, i) => v + refF[i]!);
+      let worst = 0;
+      for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(y1[i]! - ref[i]!), Math.abs(y2[i]! - sum[i]!));
+      // Same float32 sums in another order (27 products per output): 1e-5 absolute on O(1) outputs.
+      expect(worst).toBeLessThan(1e-5);
+    } finally {
+      w.cleanup();
+    }
+  });
+
   for (const c of GPU_CASES) {
     test(c.name, async () => {
       const { model } = caseModel(c);

@@ -43,7 +43,7 @@ export interface Sf2Manifest {
   readonly input: {
     readonly name: string;
     readonly shape: readonly (number | string)[];
-    readonly layout: 'NCHW';
+    readonly layout: 'NCHW' | 'NHWC';
     readonly colorOrder: 'RGB';
     readonly channels: 3;
     readonly height: number;

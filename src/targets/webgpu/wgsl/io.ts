@@ -1,7 +1,9 @@
 /**
  * Input and output kernels, run on the GPU around the network:
  *   input-f32:     x (NCHW, already preprocessed) -> network input; with flipTTA also
- *                  writes the mirror image (w -> W-1-w) as image k + i.
+ *                  writes the mirror image (w -> W-1-w) as image k + i. A model with an
+ *                  NHWC input takes x as [k][H][W][3] and this kernel writes it NCHW
+ *                  (the model's own first Transpose): x[h, w, c] -> y[c, h, w].
  *   input-rgba:    packed RGBA8 pixels [k][H][W] -> x[c] = (byte[c] - mean[c]) / std[c]
  *                  in RGB order, plus the mirror with flipTTA.
  *   input-texture: the same from an rgba8unorm texture array (ImageBitmap, canvas,
@@ -17,6 +19,8 @@ export interface IoSpec {
   readonly outputAct: number;
   readonly h: number;
   readonly w: number;
+  /** Layout of the caller's float input (the model's); the network input is always NCHW. */
+  readonly layout: 'NCHW' | 'NHWC';
   readonly mean: readonly number[];
   readonly std: readonly number[];
   readonly dim: number;
@@ -39,10 +43,19 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let img = gid.y;
   if (i >= CHW || img >= P.k) { return; }
   let x = ${A}(SRC[img * CHW + i]);
-  Y[img * CHW + i] = x;
+${
+    s.layout === 'NHWC'
+      ? `  // i indexes [H][W][3]; o: the element's NCHW index in the image, w its column.
+  let ch = i % 3u; let p = i / 3u; let w = p % W_; let o = ch * ${s.h * s.w}u + p;
+  Y[img * CHW + o] = x;
+  if (P.flip != 0u) {
+    Y[(P.k + img) * CHW + o - w + (W_ - 1u - w)] = x;
+  }`
+      : `  Y[img * CHW + i] = x;
   if (P.flip != 0u) {
     let w = i % W_;
     Y[(P.k + img) * CHW + i - w + (W_ - 1u - w)] = x;
+  }`
   }
 }`;
   return { code, bindings: b, dispatch: { x: fixed(ceilDiv(chw, 256)), y: perK(1), z: fixed(1) } };
