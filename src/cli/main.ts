@@ -65,7 +65,7 @@ function failureJson(exitCode: number, code: string, message: string, hint?: str
  */
 function misspeltCommand(argv: readonly string[], program: Command): void {
   const first = argv[0];
-  if (!first || first.startsWith('-') || existsSync(first) || /\.onnx$/i.test(first)) return;
+  if (!first || first.startsWith('-') || existsSync(first) || /[./\\]/.test(first)) return; // a path (with a dot or a slash) is a model, never a command
   const names = program.commands.map((c) => c.name());
   if (names.includes(first)) return;
   const hint = suggest(first, names);
@@ -110,6 +110,10 @@ export function buildProgram(run: Runner = () => async () => {}): Command {
     .option('--max-flips <v>', 'largest fraction of pair decisions allowed to flip: a number, or int8=0.02')
     .option('--thresholds <file>', 'JSON file {"fp16": {"minCosine": 0.999, "maxFlipFraction": 0}}')
     .option('--tfjs-input <layout>', 'tfjs bundle input layout: nchw (default) or nhwc')
+    .option('--color-order <order>', 'input channel order: rgb (default) or bgr')
+    .option('--mean <v>', 'pixel mean subtracted per channel: one number or three (default 127.5)')
+    .option('--std <v>', 'pixel std divided by per channel: one number or three (default 127.5)')
+    .option('--preprocess <spec>', 'all three at once, e.g. "bgr,mean=127.5,std=128" (docs/cli.md)')
     .option('--calibration <path>', 'int8 calibration inputs: a .npy [N,3,H,W] or a folder of aligned faces (default: the reference inputs)')
     .option('--calibration-method <m>', 'int8 activation ranges: minmax, percentile or entropy')
     .option('--int8-scheme <s>', 'ONNX int8: weight-only (default, most accurate) or qdq (static, faster on cpu)')
