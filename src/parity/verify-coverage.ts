@@ -62,7 +62,8 @@ export interface CoverageResult {
   readonly notes: string[];
 }
 
-const MODEL_PATH = /^(onnx|tfjs|webgpu)\/(.+\/)?model(\.[A-Za-z0-9_-]+)?\.(onnx|json)$/;
+/** The model files targets write: onnx/model.<precision>.onnx, tfjs|webgpu/<precision>/model.json. */
+const MODEL_PATH = /^onnx\/model\.[A-Za-z0-9]+\.onnx$|^(tfjs|webgpu)\/[A-Za-z0-9]+\/model\.json$/;
 
 function same(a: unknown, b: readonly number[]): boolean {
   return Array.isArray(a) && a.length === b.length && a.every((v, i) => v === b[i]);
