@@ -17,7 +17,7 @@
  *   "thresholds": { "fp32": { "minCosine": 0.99999 } } | "thresholds.json", ...
  * }
  * Values: a string, a number (written as the flag would be), a list of strings
- * for a comma-list flag, true/false for a switch; "thresholds" also takes the
+ * or numbers for a comma-list flag (written comma-joined), true/false for a switch; "thresholds" also takes the
  * object a --thresholds file holds. Relative paths are relative to the config
  * file's folder.
  */
@@ -106,8 +106,8 @@ function configValue(path: string, key: string, f: ConfigFlag, v: unknown): unkn
   let s: string;
   if (typeof v === 'string') s = v;
   else if (typeof v === 'number' && Number.isFinite(v)) s = String(v);
-  else if (Array.isArray(v) && v.length && v.every((x) => typeof x === 'string')) s = v.join(',');
-  else throw new UsageError(`${path}: "${key}" must be a string${f.key === 'thresholds' ? ', an object' : ''}, a number or a list of strings`);
+  else if (Array.isArray(v) && v.length && v.every((x) => typeof x === 'string' || (typeof x === 'number' && Number.isFinite(x)))) s = v.join(',');
+  else throw new UsageError(`${path}: "${key}" must be a string${f.key === 'thresholds' ? ', an object' : ''}, a number or a list (of strings or numbers)`);
   return PATH_FLAGS.has(f.key) && !isAbsolute(s) ? resolve(dirname(path), s) : s;
 }
 

@@ -42,6 +42,8 @@ describe('config keys from the flag table', () => {
     expect(() => loadConfig(configFile({ json: true }), flagsOf(program))).toThrow(/"json" is a flag of one run/);
     expect(() => loadConfig(configFile({ rowz: 8 }), flagsOf(program))).toThrow(/unknown key "rowz" \(did you mean "rows"\?\)/);
     expect(() => loadConfig(configFile({ parity: 'no' }), flagsOf(program))).toThrow(/"parity" must be true or false/);
+    expect(loadConfig(configFile({ runtime: ['onnxruntime-node', 'dawn-node/webgpu'], rows: 8 }), flagsOf(program))!.config).toMatchObject({ runtime: 'onnxruntime-node,dawn-node/webgpu', rows: '8' });
+    expect(() => loadConfig(configFile({ rows: { n: 8 } }), flagsOf(program))).toThrow(/"rows" must be a string/);
     expect(() => loadConfig(configFile({ targets: 'web', target: 'onnx' }), flagsOf(program))).toThrow(/same option/);
   });
 
