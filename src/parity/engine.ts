@@ -32,6 +32,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../cli/log.js';
 import { silentLogger } from '../cli/log.js';
+import { runPaddedBatches } from '../data/padded-batches.js';
 import type { ModelContract } from '../pipeline/contract.js';
 import { PRECISIONS, type Precision } from '../pipeline/precision.js';
 import { TARGET_NAMES, type BundleFile } from '../targets/target.js';
@@ -100,23 +101,10 @@ export function summarizeReference(ref: ReferenceSet, refPairScores: readonly nu
  * Run `x` ([n, ...] rows) through a session in batches, concatenating the
  * [n, D] outputs. With a fixed batch size (a model whose batch dimension is a
  * number) every run gets exactly that many rows: the last batch is padded with
- * zero rows, whose outputs are dropped.
+ * zero rows, whose outputs are dropped (src/data/padded-batches.ts).
  */
-async function runBatches(session: { run(x: Float32Array, n: number): Promise<Float32Array> }, x: Float32Array, n: number, d: number, batch: number, fixed: boolean, onBatch: (rows: number) => void): Promise<Float32Array> {
-  const per = x.length / n;
-  const out = new Float32Array(n * d);
-  for (let s = 0; s < n; s += batch) {
-    const k = Math.min(batch, n - s);
-    const m = fixed ? batch : k;
-    // A copy, so no runtime ever sees (or keeps) a view into the reference inputs.
-    const xb = new Float32Array(m * per);
-    xb.set(x.subarray(s * per, (s + k) * per));
-    const y = await session.run(xb, m);
-    if (y.length !== m * d) throw new Error(`returned ${y.length} values for ${m} rows, expected ${m * d}`);
-    out.set(y.subarray(0, k * d), s * d);
-    onBatch(k);
-  }
-  return out;
+function runBatches(session: { run(x: Float32Array, n: number): Promise<Float32Array> }, x: Float32Array, n: number, d: number, batch: number, fixed: boolean, onBatch: (rows: number) => void): Promise<Float32Array> {
+  return runPaddedBatches(x, n, batch, fixed, (xb, m) => session.run(xb, m), { dim: d, onBatch });
 }
 
 export async function runParity(input: ParityInput): Promise<ParityReport> {

@@ -108,7 +108,7 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
     }
   }
   if (problems.length) {
-    throw new UnsupportedError('target', `cannot write ${problems.length === 1 ? 'this bundle' : 'these bundles'}: ${problems.join('; ')}`, 'see docs/targets.md for what each target supports');
+    throw new UnsupportedError('target', `${modelPath}: cannot write ${problems.length === 1 ? 'this bundle' : 'these bundles'}: ${problems.join('; ')}`, 'see docs/targets.md for what each target supports');
   }
 
   const dir = BundleDir.open(out, { force: !!options.force, model: modelPath });

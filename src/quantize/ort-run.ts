@@ -10,6 +10,7 @@
 import { encodeOnnx } from '../onnx/export.js';
 import type { Model } from '../ir/model.js';
 import { InputError, UnsupportedError } from '../errors.js';
+import { paddedBatches, realRows, runPaddedBatches } from '../data/padded-batches.js';
 
 type Ort = typeof import('onnxruntime-node');
 let ortPromise: Promise<Ort> | null = null;
@@ -28,7 +29,7 @@ export interface Batches {
 }
 
 export interface RunOptions {
-  /** Rows per run (default 16; a model with a fixed batch dimension always runs that many). */
+  /** Rows per run (default 16; a model with a fixed batch dimension always runs that many, the last run zero-padded). */
   readonly batch?: number;
   readonly executionProvider?: 'cpu' | 'webgpu';
   readonly optimization?: 'disabled' | 'basic' | 'extended' | 'all';
@@ -60,21 +61,19 @@ export async function forEachBatch(
   try {
     const inputName = session.inputNames[0]!;
     const n = input.dims[0]!;
-    const rowSize = input.dims.slice(1).reduce((a, b) => a * b, 1);
-    // A model with a fixed batch dimension (an export without dynamic axes) runs that many rows at a time.
-    const fixed = model instanceof Uint8Array ? undefined : model.graph.realInputs()[0]?.shape?.[0];
-    const batch = typeof fixed === 'number' && fixed > 0 ? fixed : Math.max(1, opts.batch ?? 16);
-    for (let r = 0; r < n; r += batch) {
-      const rows = Math.min(batch, n - r);
-      const x = new ort.Tensor('float32', input.data.subarray(r * rowSize, (r + rows) * rowSize), [rows, ...input.dims.slice(1)]);
+    // A model with a fixed batch dimension (an export without dynamic axes) runs exactly that
+    // many rows at a time, the last run zero-padded (src/data/padded-batches.ts).
+    const { batch, fixed } = batching(model instanceof Uint8Array ? undefined : model, opts);
+    for (const b of paddedBatches(input.data, n, batch, fixed)) {
+      const x = new ort.Tensor('float32', b.data, [b.size, ...input.dims.slice(1)]);
       const res = await session.run({ [inputName]: x }, [...outputs]);
       const m = new Map<string, Float32Array>();
       for (const o of outputs) {
         const t = res[o];
         if (!t || t.type !== 'float32') throw new InputError('onnxruntime', `output ${o} is ${t ? t.type : 'missing'}, expected float32`);
-        m.set(o, t.data as Float32Array);
+        m.set(o, realRows(t.data as Float32Array, b.rows, b.size));
       }
-      each(rows, m);
+      each(b.rows, m);
     }
   } finally {
     await session.release();
@@ -94,6 +93,12 @@ export async function runEmbeddings(model: Model | Uint8Array, input: Batches, o
   return out;
 }
 
+/** Rows per run: a fixed batch dimension of the model's input, else `opts.batch` (default 16). */
+function batching(model: Model | undefined, opts: RunOptions): { batch: number; fixed: boolean } {
+  const dim = model?.graph.realInputs()[0]?.shape?.[0];
+  return typeof dim === 'number' && dim > 0 ? { batch: dim, fixed: true } : { batch: Math.max(1, opts.batch ?? 16), fixed: false };
+}
+
 function firstLine(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
   return m.split('\n')[0]!.slice(0, 300);
@@ -107,7 +112,7 @@ export interface Runner {
 
 export async function openRunner(model: Model, opts: RunOptions = {}): Promise<Runner> {
   const ort = await loadOrt();
-  const fixed = model.graph.realInputs()[0]?.shape?.[0];
+  const { batch, fixed } = batching(model, opts);
   const inputName = model.graph.realInputs()[0]!.name;
   let session: import('onnxruntime-node').InferenceSession;
   try {
@@ -121,25 +126,13 @@ export async function openRunner(model: Model, opts: RunOptions = {}): Promise<R
   }
   return {
     async run(input, output, switches = {}) {
-      const n = input.dims[0]!;
-      const rowSize = input.dims.slice(1).reduce((a, b) => a * b, 1);
-      const batch = typeof fixed === 'number' && fixed > 0 ? fixed : Math.max(1, opts.batch ?? 16);
-      const out: Float32Array[] = [];
       const flags: Record<string, import('onnxruntime-node').Tensor> = {};
       for (const [k, v] of Object.entries(switches)) flags[k] = new ort.Tensor('bool', Uint8Array.of(v ? 1 : 0), []);
-      for (let r = 0; r < n; r += batch) {
-        const rows = Math.min(batch, n - r);
-        const x = new ort.Tensor('float32', input.data.subarray(r * rowSize, (r + rows) * rowSize), [rows, ...input.dims.slice(1)]);
+      return runPaddedBatches(input.data, input.dims[0]!, batch, fixed, async (data, size) => {
+        const x = new ort.Tensor('float32', data, [size, ...input.dims.slice(1)]);
         const res = await session.run({ [inputName]: x, ...flags }, [output]);
-        out.push((res[output]!.data as Float32Array).slice());
-      }
-      const all = new Float32Array(out.reduce((a, p) => a + p.length, 0));
-      let off = 0;
-      for (const p of out) {
-        all.set(p, off);
-        off += p.length;
-      }
-      return all;
+        return res[output]!.data as Float32Array;
+      });
     },
     async close() {
       await session.release();
