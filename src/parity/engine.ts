@@ -10,8 +10,9 @@
  *       else open f on r; run the inputs in batches (and the width-flipped
  *       inputs when the references have flip embeddings); metrics; pass/fail
  *       by the precision's thresholds. A GPU runtime on a software adapter
- *       (isFallbackAdapter) runs FALLBACK_ROWS rows unless --rows was given
- *       (src/parity/row-subset.ts); the result records which.
+ *       (isFallbackAdapter), and a runtime marked slow in the registry, run
+ *       FALLBACK_ROWS rows unless --rows was given (src/parity/row-subset.ts);
+ *       the result records which.
  *       An error while opening or running that says the runtime cannot run
  *       here (src/parity/fixes.ts: a missing feature, no adapter, a lost
  *       device, a missing package) is a skip; any other error is a FAILED
@@ -21,7 +22,11 @@
  *   fails unless allowUnverified (--allow-unverified).
  *
  * Browser runtimes marked onWithHardwareAdapter are opt-in on a software
- * adapter and on by default when a hardware WebGPU adapter is found.
+ * adapter and on by default when a hardware WebGPU adapter is found. On a
+ * software adapter, a GPU runtime is also skipped (unless selected with
+ * --runtime) for a file that a CPU runtime already ran and passed: the
+ * onnx bundle on onnxruntime webgpu, for example. GPU-only targets (webgpu)
+ * still run on it, with the row budget.
  *
  * Files are hashed before the runs, so the report says exactly what was measured.
  */
@@ -197,6 +202,7 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
   for (const file of models) {
     const thresholds: Thresholds = table[file.precision];
     let ran = 0;
+    const cpuRan: string[] = [];
     for (const e of entries.filter((x) => x.target === file.target)) {
       const st = await probeEntry(e);
       if (!st.rt || !st.info) {
@@ -209,13 +215,24 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
         continue;
       }
       const info = st.info;
+      const soft = info.device === 'gpu' && info.adapter?.isFallbackAdapter === true;
+      if (soft && !explicit && cpuRan.length) {
+        // A CPU runtime already verified this file: on a CPU-emulated GPU the same run
+        // adds little and can take many minutes on a full-size model (measured: over
+        // 7 minutes for 4 rows of iresnet-100 on onnxruntime webgpu / SwiftShader).
+        const why = `software (fallback) adapter, and ${cpuRan.join(', ')} already ran this file: select it with --runtime ${e.id}`;
+        skip({ runtime: e.id, target: e.target, device: e.device, reason: `${file.precision}: ${why}`, file: file.path });
+        log.info(`${mark('skip')} ${e.id} for ${file.path}: ${why}`);
+        continue;
+      }
       const unsupported = await st.rt.supports?.(file);
       if (unsupported) {
         skip({ runtime: e.id, target: e.target, device: e.device, reason: `${file.precision}: ${unsupported}`, file: file.path });
         log.info(`${mark('skip')} ${e.id} for ${file.path}: ${unsupported}`);
         continue;
       }
-      const budget = info.device === 'gpu' && info.adapter?.isFallbackAdapter === true && !input.rowsGiven && n > fallbackRows;
+      const budget = (soft || !!e.slow) && !input.rowsGiven && n > fallbackRows;
+      const budgetWhy = soft ? `software (fallback) adapter ${info.adapter?.description ?? ''}`.trim() : `${e.slow}`;
       const v = budget ? budgetFor() : fullView;
       const label = resultLabel({ target: file.target, precision: file.precision, runtime: e.id });
       const bar = log.progress(`parity ${label}`, v.n, { flips: !!v.flipped });
@@ -240,12 +257,13 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
           full = { ...metrics, pairs: pairMetrics(v.refScores, expScores, r.issame!, useTta ? 'flipTTA' : 'raw') };
         }
         const why = thresholdFailures(full, thresholds);
-        const subset = v.subset ? { subset: { rows: [...v.subset.rows], pairs: [...v.subset.pairs], reason: `software (fallback) adapter ${info.adapter?.description ?? ''}: ${v.n} of ${n} rows (--rows N to choose)`.replace('  ', ' ') } } : {};
+        const subset = v.subset ? { subset: { rows: [...v.subset.rows], pairs: [...v.subset.pairs], reason: `${budgetWhy}: ${v.n} of ${n} rows (--rows N to choose)` } } : {};
         results.push({ ...base, status: why.length ? 'fail' : 'pass', pass: why.length === 0, metrics: full, failures: why, series: { cosine: rows.cosine, ...(expScores ? { pairScores: expScores } : {}) }, ...subset });
         envRuntimes.set(e.id, env);
         if (budget && !budgetRuntimes.includes(e.id)) budgetRuntimes.push(e.id);
         ran++;
-        bar.done(`${why.length ? 'FAIL' : 'pass'}: 1 - min cosine ${(1 - rows.metrics.cosine.min).toExponential(2)}, max |diff| ${rows.metrics.maxAbsDiff.toExponential(2)}${budget ? ` (${v.n} of ${n} rows: software adapter)` : ''}${why.length ? `; ${why.join('; ')}` : ''}`, why.length ? 'fail' : 'pass');
+        if (info.device === 'cpu' && !why.length) cpuRan.push(e.id);
+        bar.done(`${why.length ? 'FAIL' : 'pass'}: 1 - min cosine ${(1 - rows.metrics.cosine.min).toExponential(2)}, max |diff| ${rows.metrics.maxAbsDiff.toExponential(2)}${budget ? ` (${v.n} of ${n} rows: ${soft ? 'software adapter' : 'slow runtime'})` : ''}${why.length ? `; ${why.join('; ')}` : ''}`, why.length ? 'fail' : 'pass');
       } catch (err) {
         const msg = (err as Error).message.split('\n')[0]!.slice(0, 500);
         if (cannotRunHere(msg)) {

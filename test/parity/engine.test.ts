@@ -199,4 +199,14 @@ describe('runParity on sfnet10', () => {
     expect(given.results[1]!.metrics!.rows.rows).toBe(32);
     expect(given.results[1]!.subset).toBeUndefined();
   }, 60000);
+
+  it('on a software adapter, skips a GPU runtime of a file a CPU runtime already passed (default table)', async (ctx) => {
+    const report = await runParity({ bundleDir: bundle.dir, files: bundle.files, contract: bundle.contract, references: limitReferences(refs, 4) });
+    const gpu = report.skipped.find((s) => s.runtime === 'onnxruntime-node/webgpu');
+    if (!gpu || /no Vulkan|found no adapter|no webgpu provider/.test(gpu.reason)) ctx.skip(`no software adapter here: ${gpu?.reason}`);
+    if (report.results.some((r) => r.runtime === 'onnxruntime-node/webgpu')) ctx.skip('a hardware adapter: the GPU runtime runs');
+    expect(report.results.map((r) => r.runtime)).toEqual(['onnxruntime-node/cpu']);
+    expect(gpu).toMatchObject({ file: 'onnx/model.fp32.onnx', reason: 'fp32: software (fallback) adapter, and onnxruntime-node/cpu already ran this file: select it with --runtime onnxruntime-node/webgpu' });
+    expect(report.pass).toBe(true);
+  }, 120000);
 });
