@@ -86,19 +86,24 @@ export async function packBundle(dir: string, options: PackOptions = {}): Promis
     const dirs = [...new Set(entries.flatMap((e) => ancestorsOf(e)))].sort();
     const all = [...dirs, ...entries].sort();
     const tmpOut = `${out}.tmp-${process.pid}`;
-    await tar.create(
-      {
-        file: tmpOut,
-        cwd: stage,
-        gzip: { level: 9 },
-        portable: true,
-        mtime: FIXED_MTIME,
-        noDirRecurse: true,
-        follow: false,
-      },
-      all,
-    );
-    renameSync(tmpOut, out);
+    try {
+      await tar.create(
+        {
+          file: tmpOut,
+          cwd: stage,
+          gzip: { level: 9 },
+          portable: true,
+          mtime: FIXED_MTIME,
+          noDirRecurse: true,
+          follow: false,
+        },
+        all,
+      );
+      renameSync(tmpOut, out);
+    } catch (e) {
+      rmSync(tmpOut, { force: true }); // never leave a half-written tarball
+      throw e;
+    }
     const bytes = readFileSync(out);
     void manifest;
     const parityFailed = manifest.parity && manifest.parity.pass !== true ? failingResults(manifest, report) : undefined;
