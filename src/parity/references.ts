@@ -41,6 +41,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
+import { runPaddedBatches } from '../data/padded-batches.js';
 import type { Logger } from '../cli/log.js';
 import { silentLogger } from '../cli/log.js';
 import type { ModelContract } from '../pipeline/contract.js';
@@ -343,25 +344,10 @@ export async function openOriginal(path: string, embedding?: string): Promise<Em
   };
 }
 
-/** Run the original in batches of `batch` rows (exactly its fixed batch size, zero-padded, when it has one). */
-async function originalEmbeddings(r: EmbeddingRunner, x: Float32Array, dims: readonly [number, number, number, number], batch = 16): Promise<Float32Array> {
+/** Run the original in batches of `batch` rows (exactly its fixed batch size, zero-padded, when it has one: src/data/padded-batches.ts). */
+function originalEmbeddings(r: EmbeddingRunner, x: Float32Array, dims: readonly [number, number, number, number], batch = 16): Promise<Float32Array> {
   const [n, c, h, w] = dims;
-  const per = c * h * w;
-  const b = r.fixedBatch ?? batch;
-  const parts: Float32Array[] = [];
-  for (let s = 0; s < n; s += b) {
-    const k = Math.min(b, n - s);
-    const m = r.fixedBatch ? b : k;
-    const xb = new Float32Array(m * per);
-    xb.set(x.subarray(s * per, (s + k) * per));
-    const y = await r.run(xb, [m, c, h, w]);
-    parts.push(y.subarray(0, (y.length / m) * k));
-  }
-  const d = parts[0]!.length / Math.min(b, n);
-  const out = new Float32Array(n * d);
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
+  return runPaddedBatches(x, n, r.fixedBatch ?? batch, !!r.fixedBatch, (xb, m) => r.run(xb, [m, c, h, w]));
 }
 
 // ---------------------------------------------------------------- images

@@ -192,6 +192,8 @@ export function contractOf(m: Model): ModelContract {
   const inputs = g.realInputs();
   if (inputs.length !== 1) throw new UnsupportedError('model-inputs', `the optimized model has ${inputs.length} inputs; a face embedding model has one image input`);
   const input = inputs[0]!;
+  const empty = (input.shape ?? []).slice(1).some((d) => typeof d === 'number' && d <= 0);
+  if (empty) throw new UnsupportedError('model-inputs', `input ${input.name} has shape [${(input.shape ?? []).join(', ')}]: an image of zero size`, 'export the model with a [N, 3, H, W] image input');
   const out = g.outputs[0]!;
   const d = out.shape?.[1];
   if (g.outputs.length !== 1 || typeof d !== 'number') throw new UnsupportedError('model-outputs', 'the optimized model does not have one [N, D] embedding output');
