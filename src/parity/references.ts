@@ -527,7 +527,7 @@ export async function loadReferences(opts: ReferenceOptions): Promise<ReferenceS
     end();
     checkFinite(emb, 'original model');
     const d = emb.length / n;
-    if (contract && d !== contract.embeddingDim) fail('reference', `the original model's embedding ${runner.embedding} has D = ${d}, the bundle's has ${contract.embeddingDim}`, 'pass the model this bundle was exported from');
+    if (contract && d !== contract.embeddingDim) fail('reference', `${opts.originalModel}: the original model's embedding ${runner.embedding} has D = ${d}, the bundle's has ${contract.embeddingDim}`, 'pass the model this bundle was exported from');
     for (let r = 0; r < n; r++) {
       let s = 0;
       for (let k = 0; k < d; k++) s += emb[r * d + k]! ** 2;

@@ -23,6 +23,9 @@ import { optimize } from '../../src/passes/index.js';
 import { contractOf } from '../../src/pipeline/export.js';
 import { decideTargetInt8 } from '../../src/quantize/target-int8.js';
 import { buildTfjsBundle, writeTfjsBundle } from '../../src/targets/tfjs/bundle.js';
+import { readFileSync } from 'node:fs';
+import { tfjsTarget } from '../../src/targets/tfjs/target.js';
+import { webgpuTarget } from '../../src/targets/webgpu/target.js';
 import { TFJS_INT8_SCHEME, tfjsInt8Weight } from '../../src/targets/tfjs/int8.js';
 import { buildBundle } from '../../src/targets/webgpu/program.js';
 import { WEBGPU_INT8_SCHEME, webgpuInt8Weight } from '../../src/targets/webgpu/int8.js';
@@ -34,10 +37,10 @@ const ROWS = 8;
 const tmp = mkdtempSync(join(tmpdir(), 'sf2-target-int8-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function fixture(): { model: Model; data: Float32Array; dims: number[]; reference: Float32Array; d: number } {
-  const model = loadOnnx(join(FIXTURES, 'families/mfn_insight.fixed1.onnx'));
+function fixture(name = 'mfn_insight'): { model: Model; data: Float32Array; dims: number[]; reference: Float32Array; d: number } {
+  const model = loadOnnx(join(FIXTURES, `families/${name}.fixed1.onnx`));
   optimize(model, {}, { log: silentLogger });
-  const z = readNpz(join(FIXTURES, 'families/mfn_insight.npz'));
+  const z = readNpz(join(FIXTURES, `families/${name}.npz`));
   const x = z.get('inputs')!, e = z.get('embeddings')!;
   const rowX = x.shape.slice(1).reduce((a, b) => a * b, 1), d = e.shape[1]!;
   return { model, data: toFloat32(x).slice(0, ROWS * rowX), dims: [ROWS, ...x.shape.slice(1)], reference: toFloat32(e).slice(0, ROWS * d), d };
@@ -109,6 +112,33 @@ describe.skipIf(!!why)('WebGPU int8 decided for its per-channel scheme', () => {
     } finally {
       w.cleanup();
       await h.close();
+    }
+  });
+});
+
+describe('the targets decide and report with the default thresholds (FaceNet InceptionResnetV1 at 160x160)', () => {
+  // All int8 this fixture misses min cosine 0.99 on both targets (0.98933 measured); keeping
+  // the stem conv in float32 brings it to 0.99619 (docs/quantization.md).
+  test.each([
+    ['tfjs', tfjsTarget],
+    ['webgpu', webgpuTarget],
+  ] as const)('%s: higherPrecision names what stayed float32 and the bundle stores it so', async (name, target) => {
+    const f = fixture('facenet160');
+    const outDir = join(tmp, `write-${name}`);
+    const r = await target.write({ model: f.model, contract: contractOf(f.model), precision: 'int8', outDir, log: silentLogger, options: {}, calibration: { data: f.data, dims: f.dims, embeddings: f.reference, source: 'facenet160.npz' } });
+    const d = r.details as unknown as { allQuantized: { pass: boolean }; result: { minCosine: number; pass: boolean }; higherPrecision: { node: string; why: string }[]; scheme: string };
+    expect(d.allQuantized.pass).toBe(false);
+    expect(d.result.pass).toBe(true);
+    expect(d.higherPrecision.length).toBeGreaterThan(0);
+    for (const h of d.higherPrecision) expect(h.why).toMatch(new RegExp(`^sensitivity: ${name} int8 alone gives min cosine`));
+    const kept = new Set(d.higherPrecision.map((h) => h.node));
+    if (name === 'tfjs') {
+      const kernels = (r.details as unknown as { kernels: { stored: string; reason?: string }[] }).kernels;
+      expect(kernels.filter((k) => k.stored === 'float32').length).toBe(kept.size);
+    } else {
+      const m = JSON.parse(readFileSync(join(outDir, 'webgpu/int8/model.json'), 'utf8')) as { layers: { nodes: string[]; weights: number[] }[]; weights: { tensors: { dtype: string; name: string }[] } };
+      const f32 = m.layers.filter((l) => l.weights.some((t) => m.weights.tensors[t]!.dtype === 'f32' && m.weights.tensors[t]!.name.endsWith('.w')));
+      expect(f32.flatMap((l) => l.nodes.filter((x) => kept.has(x))).sort()).toEqual([...kept].sort());
     }
   });
 });
