@@ -1,4 +1,5 @@
 /** The default command: `sf2-export <model.onnx> [--target LIST] [--out DIR] ...` */
+import { parsePreprocess } from '../pipeline/preprocess.js';
 import { UsageError } from '../errors.js';
 import { exportModel, type ExportOptions, type ExportResult } from '../pipeline/export.js';
 import { PRECISIONS, type Precision } from '../pipeline/precision.js';
@@ -22,6 +23,11 @@ export interface ExportCommandOptions {
   force?: boolean;
   json?: boolean;
   tfjsInput?: string;
+  /** --color-order, --mean, --std, --preprocess (or config keys; numbers/arrays there): src/pipeline/preprocess.ts. */
+  colorOrder?: string;
+  mean?: string | number | number[];
+  std?: string | number | number[];
+  preprocess?: string;
   signKey?: string;
   parity?: boolean;
   /** --thresholds FILE, or the config file's "thresholds" object. */
@@ -79,6 +85,7 @@ export async function exportCommand(model: string, opts: ExportCommandOptions, l
     inputs: opts.inputs,
     images: opts.images,
     embedding: opts.embedding,
+    preprocess: parsePreprocess(opts),
     device: device as 'cpu' | 'gpu' | 'all',
     force: opts.force,
     signKey: opts.signKey,

@@ -11,7 +11,8 @@
  *   --images DIR               aligned H x W face images (PNG, JPEG), sorted by
  *                              name, preprocessed by the contract:
  *                                  x[c, y, x] = (pixel[y, x, c] - mean[c]) / std[c]
- *                              (RGB, NCHW; SphereFace2: mean = std = 127.5);
+ *                              (RGB, NCHW; SphereFace2: mean = std = 127.5;
+ *                              a BGR contract reads the pixel's bytes 2, 1, 0);
  *                              references from the ORIGINAL model
  *   (nothing)                  synthetic inputs (below), references from the
  *                              original model, and a warning: they test the
@@ -355,7 +356,8 @@ function originalEmbeddings(r: EmbeddingRunner, x: Float32Array, dims: readonly 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg']);
 
 /** Decode aligned face images and preprocess them by the contract. Sorted by file name. */
-export async function loadImages(dir: string, h: number, w: number, mean: readonly number[] = SPHEREFACE2_MEAN, std: readonly number[] = SPHEREFACE2_STD): Promise<{ inputs: Float32Array; names: string[]; files: ReferenceFile[] }> {
+export async function loadImages(dir: string, h: number, w: number, mean: readonly number[] = SPHEREFACE2_MEAN, std: readonly number[] = SPHEREFACE2_STD, colorOrder: 'RGB' | 'BGR' = 'RGB'): Promise<{ inputs: Float32Array; names: string[]; files: ReferenceFile[] }> {
+  const src = colorOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2]; // channel c of the input reads pixel byte src[c]
   let names: string[];
   try {
     if (!statSync(dir).isDirectory()) fail('images', `--images ${dir} is not a folder`, 'pass a folder of aligned face images');
@@ -383,7 +385,7 @@ export async function loadImages(dir: string, h: number, w: number, mean: readon
     if (img.width !== w || img.height !== h) fail('images', `${path} is ${img.width}x${img.height}, the model takes aligned ${w}x${h} faces`, 'align and crop the faces first (5-point similarity transform to 112x112)');
     const o = i * 3 * plane;
     for (let p = 0; p < plane; p++) {
-      for (let c = 0; c < 3; c++) inputs[o + c * plane + p] = (img.data[p * 4 + c]! - mean[c]!) / std[c]!;
+      for (let c = 0; c < 3; c++) inputs[o + c * plane + p] = (img.data[p * 4 + src[c]!]! - mean[c]!) / std[c]!;
     }
   });
   return { inputs, names, files };
@@ -499,7 +501,7 @@ export async function loadReferences(opts: ReferenceOptions): Promise<ReferenceS
     const warnings: string[] = [];
     let kind: 'images' | 'synthetic';
     if (opts.images) {
-      const im = await loadImages(opts.images, h, w, contract?.input.mean, contract?.input.std);
+      const im = await loadImages(opts.images, h, w, contract?.input.mean, contract?.input.std, contract?.input.colorOrder);
       inputs = im.inputs;
       files = im.files;
       kind = 'images';

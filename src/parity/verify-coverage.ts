@@ -22,8 +22,9 @@
  *                  `<target>/.../model.*` file, has role "model" (so a model
  *                  cannot escape the coverage check by being relabelled);
  *                  model.embeddingDim is the reference's dimension;
- *                  model.input.mean/std are the SphereFace2 preprocessing
- *                  sf2-export writes; parity.pass is the report's pass.
+ *                  model.input.mean/std are those the golden sets were
+ *                  written with (else the SphereFace2 preprocessing);
+ *                  parity.pass is the report's pass.
  *                  source.sha256 can only be checked against the source model
  *                  itself (sha256sum it).
  */
@@ -33,6 +34,7 @@ import { modelCard } from '../pack/model-card.js';
 import type { Manifest } from '../pipeline/manifest.js';
 import { SPHEREFACE2_MEAN, SPHEREFACE2_STD } from '../pipeline/contract.js';
 import { TOOL_VERSION } from '../version.js';
+import { decodeGolden } from '../targets/golden-set.js';
 import { REPORT_HTML, REPORT_JSON, REPORT_MD, type ParityReport } from './report.js';
 import { reportJson } from './report-json.js';
 import { renderHtml } from './report-html.js';
@@ -152,8 +154,28 @@ export function coverageProblems(inp: CoverageInput): CoverageResult {
     if (m.parity && typeof m.parity === 'object' && typeof rep.pass === 'boolean' && m.parity.pass !== rep.pass) problems.push(`manifest.json says parity ${m.parity.pass ? 'passed' : 'failed'}, ${REPORT_JSON} says ${rep.pass ? 'pass' : 'fail'}`);
   }
   const input = m.model?.input;
-  if (m.model && (!input || !same(input.mean, SPHEREFACE2_MEAN) || !same(input.std, SPHEREFACE2_STD))) {
-    problems.push(`manifest.json: model.input mean/std are not the SphereFace2 preprocessing (mean [${SPHEREFACE2_MEAN.join(', ')}], std [${SPHEREFACE2_STD.join(', ')}]) the bundle was measured with`);
+  // The preprocessing the bundle was measured with: what its golden sets were written with
+  // (their headers), else the SphereFace2 default; --mean/--std/--preprocess change both.
+  const measured = goldenPreprocessing(inp.dir, inp.files) ?? { mean: [...SPHEREFACE2_MEAN], std: [...SPHEREFACE2_STD], from: 'the SphereFace2 preprocessing' };
+  if (m.model && (!input || !same(input.mean, measured.mean) || !same(input.std, measured.std))) {
+    problems.push(`manifest.json: model.input mean/std are not ${measured.from} (mean [${measured.mean.join(', ')}], std [${measured.std.join(', ')}]) the bundle was measured with`);
   }
   return { problems, notes };
+}
+
+/** mean/std recorded in the bundle's golden sets (all must agree), or undefined when none has them. */
+function goldenPreprocessing(dir: string, files: readonly string[]): { mean: number[]; std: number[]; from: string } | undefined {
+  let found: { mean: number[]; std: number[]; from: string } | undefined;
+  for (const f of files.filter((p) => /(^|\/)([^/]*\.)?golden\.bin$/.test(p))) {
+    try {
+      const h = decodeGolden(readFileSync(join(dir, f)), f).header as unknown as { inputs?: { mean?: readonly number[]; std?: readonly number[] } };
+      const mean = h.inputs?.mean, std = h.inputs?.std;
+      if (!Array.isArray(mean) || !Array.isArray(std)) continue;
+      if (!found) found = { mean: [...mean], std: [...std], from: `the preprocessing of ${f}` };
+      else if (!same(mean, found.mean) || !same(std, found.std)) return { mean: [NaN], std: [NaN], from: `one preprocessing: the golden sets disagree (${f})` };
+    } catch {
+      // a damaged golden set is reported by the golden checks
+    }
+  }
+  return found;
 }

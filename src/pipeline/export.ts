@@ -23,7 +23,8 @@ import { loadTarget } from '../targets/registry.js';
 import type { BundleFile, CalibrationData, Target, TargetName, TargetOptions } from '../targets/target.js';
 import { BundleDir, preflight } from './bundle-dir.js';
 import { sha256FileInBackground } from './source-digest.js';
-import { inputLayoutOf, SPHEREFACE2_MEAN, SPHEREFACE2_STD, type ModelContract } from './contract.js';
+import { inputLayoutOf, type ModelContract } from './contract.js';
+import { DEFAULT_PREPROCESS, type Preprocess } from './preprocess.js';
 import { buildManifest, MANIFEST_FILE, type Manifest } from './manifest.js';
 import { sealManifest } from '../parity/verify.js';
 import { DEFAULT_PRECISIONS, type Precision } from './precision.js';
@@ -40,6 +41,8 @@ export interface ExportOptions extends ParityOptions {
   precisions?: readonly Precision[];
   /** Tensor to cut at instead of the detected embedding. */
   embedding?: string;
+  /** Color order and mean/std of the input (./preprocess.ts); default RGB, (x - 127.5) / 127.5. */
+  preprocess?: Preprocess;
   /** Replace an existing output folder. */
   force?: boolean;
   /** Skip parity entirely (never the default; for packaging experiments). */
@@ -89,7 +92,7 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
   const optimized = cloneModel(model);
   const passes = namingFile(modelPath, () => optimize(optimized, { embedding: options.embedding }, { log }));
   end(summarizePasses(passes));
-  const contract = namingFile(modelPath, () => contractOf(optimized));
+  const contract = namingFile(modelPath, () => contractOf(optimized, options.preprocess));
   const head = (passes.find((p) => p.pass === 'strip-head')?.details ?? {}) as Record<string, unknown>;
   if (typeof head.classifierWarning === 'string') log.warn(head.classifierWarning);
   // Reference files are validated once, here, before anything reads them (fp16/int8
@@ -187,7 +190,7 @@ function summarizePasses(reports: readonly PassReport[]): string {
 }
 
 /** The preprocessing contract of an optimized (head-stripped, shaped) model. */
-export function contractOf(m: Model): ModelContract {
+export function contractOf(m: Model, pre: Preprocess = DEFAULT_PREPROCESS): ModelContract {
   const g = m.graph;
   const inputs = g.realInputs();
   if (inputs.length !== 1) throw new UnsupportedError('model-inputs', `the optimized model has ${inputs.length} inputs; a face embedding model has one image input`);
@@ -200,7 +203,7 @@ export function contractOf(m: Model): ModelContract {
   return {
     embeddingDim: d,
     output: out.name,
-    input: { name: input.name, shape: input.shape ?? ['N', 3, 112, 112], layout: inputLayoutOf(input.shape), colorOrder: 'RGB', mean: [...SPHEREFACE2_MEAN], std: [...SPHEREFACE2_STD] },
+    input: { name: input.name, shape: input.shape ?? ['N', 3, 112, 112], layout: inputLayoutOf(input.shape), colorOrder: pre.colorOrder, mean: [...pre.mean], std: [...pre.std] },
     flipTTA: 'sum',
   };
 }
@@ -209,7 +212,7 @@ async function calibrationFromFlag(options: ExportOptions, contract: ModelContra
   if (!options.calibration) return undefined;
   if (existsSync(options.calibration) && statSync(options.calibration).isDirectory()) {
     const [, , h, w] = contract.input.shape;
-    const imgs = await loadImages(options.calibration, typeof h === 'number' ? h : 112, typeof w === 'number' ? w : 112, contract.input.mean, contract.input.std);
+    const imgs = await loadImages(options.calibration, typeof h === 'number' ? h : 112, typeof w === 'number' ? w : 112, contract.input.mean, contract.input.std, contract.input.colorOrder);
     const n = imgs.names.length;
     return { data: imgs.inputs, dims: [n, 3, typeof h === 'number' ? h : 112, typeof w === 'number' ? w : 112] };
   }

@@ -77,7 +77,7 @@ export interface WebGpuManifest {
     readonly name: string;
     readonly shape: readonly (number | string)[];
     readonly layout: 'NCHW' | 'NHWC';
-    readonly colorOrder: 'RGB';
+    readonly colorOrder: 'RGB' | 'BGR';
     readonly channels: 3;
     readonly height: number;
     readonly width: number;
@@ -318,7 +318,7 @@ export function buildBundle(g: Graph, opts: BuildOptions): BuiltBundle {
   // IO kernels.
   const c = opts.contract;
   const [, h, w] = plan.inputShape;
-  const io: IoSpec = { inputAct: plan.input.root.id, outputAct: plan.output.root.id, h, w, layout: plan.inputLayout, mean: c.input.mean, std: c.input.std, dim: plan.output.elements };
+  const io: IoSpec = { inputAct: plan.input.root.id, outputAct: plan.output.root.id, h, w, layout: plan.inputLayout, mean: c.input.mean, std: c.input.std, colorOrder: c.input.colorOrder, dim: plan.output.elements };
   const ioBuild = variants.map((v) => ({
     inputF32: inputF32Kernel(io, v),
     inputRgba: inputRgbaKernel(io, v),
@@ -366,7 +366,7 @@ export function buildBundle(g: Graph, opts: BuildOptions): BuiltBundle {
       name: c.input.name,
       shape: c.input.shape.map((d) => (d === null ? 'N' : d)),
       layout: plan.inputLayout,
-      colorOrder: 'RGB',
+      colorOrder: c.input.colorOrder,
       channels: 3,
       height: h,
       width: w,

@@ -44,7 +44,7 @@ export interface Sf2Manifest {
     readonly name: string;
     readonly shape: readonly (number | string)[];
     readonly layout: 'NCHW' | 'NHWC';
-    readonly colorOrder: 'RGB';
+    readonly colorOrder: 'RGB' | 'BGR';
     readonly channels: 3;
     readonly height: number;
     readonly width: number;

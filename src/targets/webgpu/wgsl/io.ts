@@ -23,6 +23,8 @@ export interface IoSpec {
   readonly layout: 'NCHW' | 'NHWC';
   readonly mean: readonly number[];
   readonly std: readonly number[];
+  /** BGR: network channel c reads pixel byte 2 - c (RGBA input); default RGB. */
+  readonly colorOrder?: 'RGB' | 'BGR';
   readonly dim: number;
 }
 
@@ -64,7 +66,7 @@ ${
 function normalize(s: IoSpec, A: string, px: string): string {
   // (byte - mean) / std, per channel, computed in f32 as a JS reference would.
   return [0, 1, 2]
-    .map((c) => `  let x${c} = ${A}((${px}[${c}] - ${f32Literal(s.mean[c]!)}) / ${f32Literal(s.std[c]!)});`)
+    .map((c) => `  let x${c} = ${A}((${px}[${s.colorOrder === 'BGR' ? 2 - c : c}] - ${f32Literal(s.mean[c]!)}) / ${f32Literal(s.std[c]!)});`)
     .join('\n');
 }
 
