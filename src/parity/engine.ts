@@ -210,7 +210,8 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
         if (!skippedKeys.has(key)) {
           skippedKeys.add(key);
           skip({ runtime: e.id, target: e.target, device: e.device, reason: st.reason ?? 'unavailable' });
-          log.info(`${mark('skip')} ${e.id} (${e.target}): ${st.reason}`);
+          const fix = fixFor(st.reason ?? '');
+          log.info(`${mark('skip')} ${e.id} (${e.target}): ${st.reason}${fix && !(st.reason ?? '').includes(fix) ? ` (fix: ${fix})` : ''}`);
         }
         continue;
       }

@@ -49,7 +49,7 @@ const FIXES: readonly [RegExp, (m: RegExpExecArray) => string][] = [
   [/Cannot find (?:module|package) '(@?[\w-]+(?:\/[\w.-]+)?)/i, (m) => `npm install ${m[1]!.startsWith('@') ? m[1] : m[1]!.split('/')[0]}`],
   [/the tfjs packages do not load/i, () => 'npm install @tensorflow/tfjs-core @tensorflow/tfjs-converter'],
   [/onnxruntime-node does not load/i, () => 'npm install onnxruntime-node'],
-  [/no cuda provider binaries|cuda provider does not start/i, () => 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node (on a machine with an NVIDIA GPU and CUDA 12)'],
+  [/no cuda provider binaries|cuda provider does not start/i, () => 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node'],
   [/no cuda provider on this platform/i, () => 'onnxruntime-node ships CUDA for Linux x64 and Windows x64 only'],
   [/shader-f16|requires f16/i, () => 'run on an adapter with shader-f16 (most GPUs), or leave fp16 out: --precision fp32,int8'],
   [/no Chromium at|Executable doesn't exist|Failed to launch|headless Chromium does not start/i, () => `${APT_CHROMIUM} (or set SF2_CHROMIUM to a Chromium binary)`],

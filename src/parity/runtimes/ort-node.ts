@@ -97,7 +97,7 @@ function inProcessRuntime(id: string, provider: 'cpu' | 'cuda', device: 'cpu' | 
         const st = backendState(provider);
         if (!st.present) return { available: false, reason: `onnxruntime-node ${ortVersion()} has no ${provider} provider on this platform` };
         if (!st.bundled) {
-          return { available: false, reason: `onnxruntime-node ${ortVersion()} here has no ${provider} provider binaries (they are downloaded at install time; on an NVIDIA machine install onnxruntime-node without ONNXRUNTIME_NODE_INSTALL=skip)` };
+          return { available: false, reason: `onnxruntime-node ${ortVersion()} here has no ${provider} provider binaries (its install script downloads them unless ONNXRUNTIME_NODE_INSTALL=skip; on an NVIDIA machine with CUDA 12: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node)` };
         }
         if (provider !== 'cpu') {
           try {
