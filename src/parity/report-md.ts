@@ -53,6 +53,9 @@ export function renderMarkdown(report: ParityReport): string {
     L.push(`| ${r.pass ? 'pass' : `**${r.status.toUpperCase()}**`} | ${r.target} | ${r.precision} | ${r.runtime} (${esc(adapterOf(report, r))}) | ${cells.join(' | ')} |`);
   }
   if (!report.results.length) L.push('| no results | - | - | - | - | - | - | - |');
+  // Results that ran a subset of the reference (software adapter, slow runtime): which and why.
+  const subsets = report.results.filter((r) => r.subset);
+  if (subsets.length) list(subsets.map((r) => `- ${resultLabel(r)}: ${esc(r.subset!.reason)}`));
   if (report.skipped.length) {
     // Grouped by reason: one line per reason, the runtimes it concerns.
     const by = new Map<string, string[]>();
