@@ -224,7 +224,11 @@ function applyValueInfo(v: Value, vi: OnnxTypes.IValueInfoProto): void {
   if (tt.shape) {
     v.shape = (tt.shape.dim ?? []).map((d): Dim => {
       if (d.dimParam) return d.dimParam;
-      if (d.dimValue !== null && d.dimValue !== undefined) return toSafeNumber(d.dimValue, 'dim');
+      if (d.dimValue !== null && d.dimValue !== undefined) {
+        const n = toSafeNumber(d.dimValue, 'dim');
+        if (n < 0) throw new RangeError(`value ${v.name} has a negative dimension ${n}`); // made an InputError naming the file by decodeOnnx
+        return n;
+      }
       return null;
     });
   }

@@ -197,6 +197,10 @@ export function contractOf(m: Model, pre: Preprocess = DEFAULT_PREPROCESS): Mode
   const input = inputs[0]!;
   const empty = (input.shape ?? []).slice(1).some((d) => typeof d === 'number' && d <= 0);
   if (empty) throw new UnsupportedError('model-inputs', `input ${input.name} has shape [${(input.shape ?? []).join(', ')}]: an image of zero size`, 'export the model with a [N, 3, H, W] image input');
+  // Bounds on what an image model's input can plausibly be (parity allocates batches of it).
+  const per = (input.shape ?? []).slice(1).reduce<number>((a, d) => a * (typeof d === 'number' ? d : 1), 1);
+  const batch = input.shape?.[0];
+  if (per > 2 ** 26 || (typeof batch === 'number' && batch > 65536)) throw new UnsupportedError('model-inputs', `input ${input.name} has shape [${(input.shape ?? []).join(', ')}]: larger than any face image batch (over 2^26 values per image or a fixed batch over 65536)`, 'export the model with a [N, 3, 112, 112] input and a dynamic batch');
   const out = g.outputs[0]!;
   const d = out.shape?.[1];
   if (g.outputs.length !== 1 || typeof d !== 'number') throw new UnsupportedError('model-outputs', 'the optimized model does not have one [N, D] embedding output');

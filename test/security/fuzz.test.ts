@@ -175,6 +175,39 @@ describe('fuzz', () => {
     expect(t.counts.ok + t.counts.clean).toBe(cases);
   }, 240000);
 
+  it('ONNX models through export (onnx fp32, onnxruntime-node cpu): structural mutations', async () => {
+    const t = tally();
+    const r = mulberry32(SEED + 3);
+    const dir = join(work, 'export');
+    mkdirSync(dir);
+    const base = encodeOnnx(chainModel(3));
+    const cases = Number(process.env.SF2_FUZZ_EXPORT_CASES ?? 40) * SCALE;
+    for (let k = 0; k < cases; k++) {
+      const seed = Math.floor(r() * 2 ** 32);
+      const cr = mulberry32(seed);
+      const p = onnx.ModelProto.decode(base);
+      for (let m = 1 + int(cr, 2); m > 0; m--) mutateProto(cr, p);
+      let bytes: Uint8Array;
+      try {
+        bytes = onnx.ModelProto.encode(p).finish();
+      } catch {
+        continue;
+      }
+      const file = join(dir, `m${k}.onnx`);
+      writeFileSync(file, bytes);
+      await classify(t, `export structural seed ${seed}`, async () => {
+        const res = await runMain(file, '--out', join(dir, `out${k}`), '--precision', 'fp32', '--device', 'cpu', '--runtime', 'onnxruntime-node', '--embedding', 'y');
+        const lines = res.stderr.trim().split('\n').filter((l) => l.startsWith('sf2-export: '));
+        if (res.code === 0) return 'ok';
+        if ([2, 3, 4, 5].includes(res.code) && lines.length === 1 && !/internal error/.test(lines[0]!) && lines[0]!.includes(file)) return 'clean';
+        return `exit ${res.code}: ${lines.join(' | ').slice(0, 300)}`;
+      });
+      rmSync(join(dir, `out${k}`), { recursive: true, force: true });
+    }
+    console.log(`fuzz export (seed ${SEED}): ${JSON.stringify(t.counts)}`);
+    expect(t.bad).toEqual([]);
+  }, 240000);
+
   it('.npz and .npy references through the reader', async () => {
     const t = tally();
     const r = mulberry32(SEED + 1);
