@@ -35,9 +35,9 @@ import type { Graph } from '../ir/graph.js';
 import type { Model } from '../ir/model.js';
 import type { Node } from '../ir/node.js';
 import { inferShapes } from '../ir/shape-infer.js';
-import { TensorData } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
-import { FLOAT16_MAX, absMax, roundToFloat16, toFloat16 } from './schemes.js';
+import { FLOAT16_MAX } from './schemes.js';
+import { absMaxOf, float16Of } from './streamed.js';
 import { FP16_BLOCK_LIST, FP16_OPS, ORT_CPU_FP16_KERNELS, TYPE_AGNOSTIC_OPS, slotsOf } from './fp16-ops.js';
 import { simplifyCasts } from './casts.js';
 
@@ -122,7 +122,7 @@ function classify(g: Graph, o: Fp16Options): Plan {
       else mode.set(n, 'none');
       continue;
     }
-    const big = tIn.find((v) => v.const && absMax(v.const.float32()) > FLOAT16_MAX);
+    const big = tIn.find((v) => v.const && absMaxOf(v.const) > FLOAT16_MAX);
     if (big) { keep('overflow', `constant ${big.name} has values beyond float16's range (65504)`); continue; }
     if (o.keep?.has(n.name)) { keep('sensitivity', o.keepReason?.(n.name) ?? 'kept in float32 by the sensitivity pass'); continue; }
     if (o.islands === 'ort-cpu' && !ORT_CPU_FP16_KERNELS.has(n.op)) {
@@ -167,8 +167,8 @@ export function convertToFloat16(model: Model, options: Fp16Options = {}): { mod
   const halfConst = (v: Value, fp16Uses: number): Value => {
     const hit = constCache.get(v);
     if (hit) return hit;
-    const f = v.const!.float32();
-    const data = emulate ? TensorData.float32(v.const!.dims, roundToFloat16(f)) : TensorData.float16Bits(v.const!.dims, toFloat16(f));
+    const data = float16Of(v.const!, emulate); // lazy: converted chunk by chunk when written
+
     converted++;
     bytesBefore += v.const!.byteLength;
     bytesAfter += data.byteLength;

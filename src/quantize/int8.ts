@@ -34,6 +34,7 @@ import { inferShapes } from '../ir/shape-infer.js';
 import { TensorData } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
 import { activationParams, quantizeWeightPerChannel, roundHalfEven, type AffineParams } from './schemes.js';
+import { int8PerChannelOf } from './streamed.js';
 import { upgradeOpset, type OpsetUpgrade } from './opset.js';
 import type { TensorRange } from './calibrate.js';
 
@@ -103,9 +104,9 @@ class WeightQuantizer {
     if (hit) return hit;
     const rule = WEIGHT_OPS[n.op]!;
     const axis = rule.axis(n, w.const!);
-    const q = quantizeWeightPerChannel(w.const!, axis);
+    const q = int8PerChannelOf(w.const!, axis); // int8 computed chunk by chunk when written
     const g = this.g;
-    const qv = g.addConstant(`${w.name}_int8`, TensorData.int8(q.dims, q.data));
+    const qv = g.addConstant(`${w.name}_int8`, q.data);
     const sv = g.addConstant(`${w.name}_scale`, TensorData.float32([q.scales.length], q.scales));
     const zv = g.addConstant(`${w.name}_zero_point`, TensorData.int8([q.scales.length], new Int8Array(q.scales.length)));
     const dq = g.addNode({ op: 'DequantizeLinear', inputs: [qv, sv, zv], attrs: { axis: attr.int(axis) }, outputs: [`${w.name}_dequantized`], name: `DequantizeLinear_${w.name}` }).output(0);
