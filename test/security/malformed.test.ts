@@ -50,6 +50,7 @@ const CASES: Array<[string, (p: Proto) => void, RegExp]> = [
   ['ir_version 2^60', (p) => (p.irVersion = BIG), /ir_version .* out of range/],
   ['opset 2^60', (p) => (p.opsetImport![0]!.version = BIG), /opset version .* out of range/],
   ['input dim 2^60', (p) => (p.graph!.input![0]!.type!.tensorType!.shape!.dim![2]!.dimValue = BIG), /dim .* out of range/],
+  ['input dim -7 (fuzz find)', (p) => (p.graph!.input![0]!.type!.tensorType!.shape!.dim![2]!.dimValue = -7), /value x has a negative dimension -7/],
   ['Conv without W', (p) => (node(p, 'Conv').input = ['x']), /node conv \(Conv\) has 1 of its 2 required inputs \(input 1 is missing\)/],
   ['Gemm with one input', (p) => (node(p, 'Gemm').input = [node(p, 'Gemm').input![0]!]), /node fc \(Gemm\) has 1 of its 2 required inputs/],
   ['10^12-element tensor with one float_data value', (p) => p.graph!.initializer!.push({ name: 'huge', dataType: 1, dims: [1000000, 1000000], floatData: [1] }), /huge has 1 value, float32\[1000000,1000000\] needs 1000000000000/],
@@ -87,6 +88,18 @@ describe('malformed models exit 3 naming the file', () => {
       expect(r.stderr).toContain(`${file}: node bn (BatchNormalization) has 4 of its 5 required inputs (input ${pos} is named '')`);
     }
   });
+});
+
+describe('implausible image inputs through export (fuzz finds: "Invalid typed array length", exit 1 before)', () => {
+  for (const [what, dim, want] of [['H = 0', 0, /an image of zero size/], ['H = 2^40', Long.fromNumber(2 ** 40), /larger than any face image batch/]] as const) {
+    it(what, async () => {
+      const file = mutated(`h-${String(dim)}`, (p) => (p.graph!.input![0]!.type!.tensorType!.shape!.dim![2]!.dimValue = dim));
+      const r = await runMain(file, '--out', join(work, `out-h-${String(dim)}`), '--precision', 'fp32', '--device', 'cpu', '--runtime', 'onnxruntime-node');
+      expect(r.code, r.stderr).toBe(4);
+      expect(r.stderr).toContain(file);
+      expect(r.stderr).toMatch(want);
+    }, 60000);
+  }
 });
 
 describe('long chains', () => {
