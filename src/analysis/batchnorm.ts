@@ -15,6 +15,7 @@ import type { Graph } from '../ir/graph.js';
 import type { Node } from '../ir/node.js';
 import type { TensorData } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
+import { isSame } from './conv-geometry.js';
 
 export type BnPattern = 'conv-bn' | 'bn-conv' | 'bn-flatten-gemm' | 'gemm-bn' | 'standalone';
 
@@ -50,9 +51,26 @@ export function isTrainingBn(bn: Node): boolean {
   return bn.attrInt('training_mode', 0) === 1 || bn.outputs.slice(1).some((v) => v.uses.length > 0 || v.isGraphOutput);
 }
 
+/**
+ * The affine form of an inference BatchNormalization, per channel c, in float64
+ * (the one computation behind the BN folds and the targets' BN lowering):
+ *   s[c] = gamma[c] / sqrt(var[c] + eps),   t[c] = beta[c] - mean[c] * s[c]
+ * No check here: a non-positive var + eps gives non-finite s (callers that
+ * refuse it check first).
+ */
+export function bnAffine(gamma: ArrayLike<number>, beta: ArrayLike<number>, mean: ArrayLike<number>, variance: ArrayLike<number>, eps: number): { s: Float64Array; t: Float64Array } {
+  const c = gamma.length;
+  const s = new Float64Array(c), t = new Float64Array(c);
+  for (let i = 0; i < c; i++) {
+    s[i] = gamma[i]! / Math.sqrt(variance[i]! + eps);
+    t[i] = beta[i]! - mean[i]! * s[i]!;
+  }
+  return { s, t };
+}
+
 export function convPads(conv: Node): boolean {
   const autoPad = conv.attrString('auto_pad', 'NOTSET');
-  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+  if (isSame(autoPad)) {
     const k = conv.attrInts('kernel_shape') ?? (conv.inputs[1]?.shape?.slice(2) as number[] | undefined) ?? [];
     return k.some((x) => x > 1);
   }

@@ -52,7 +52,7 @@ import type { Node } from '../ir/node.js';
 import { inferShapes } from '../ir/shape-infer.js';
 import type { TensorData } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
-import { classifyBn, constData, convPads, isTrainingBn, type BnFinding } from '../analysis/batchnorm.js';
+import { bnAffine, classifyBn, constData, convPads, isTrainingBn, type BnFinding } from '../analysis/batchnorm.js';
 import type { Pass, PassOptions, PassReport } from './pass.js';
 import { FOLDABLE_FLOATS, fromF64, isOnnxDomain, product, readF64, ReportBuilder } from './util.js';
 import { scaledWeight, visitWeight } from './fold-weights.js';
@@ -77,14 +77,11 @@ export function bnParams(bn: Node): BnParams | string {
   if (bad) return `parameters are ${dtypeName(bad.dtype)}`;
   const eps = bn.attrFloat('epsilon', 1e-5);
   const [g, b, m, v] = ts.map(readF64) as [Float64Array, Float64Array, Float64Array, Float64Array];
-  const s = new Float64Array(c), t = new Float64Array(c);
   for (let i = 0; i < c; i++) {
     const d = v[i]! + eps;
     if (!(d > 0)) return `variance + epsilon of channel ${i} is ${d}, not positive`;
-    s[i] = g[i]! / Math.sqrt(d);
-    t[i] = b[i]! - m[i]! * s[i]!;
   }
-  return { channels: c, s, t };
+  return { channels: c, ...bnAffine(g, b, m, v, eps) };
 }
 
 type FoldResult = { ok: true } | { ok: false; reason: string };

@@ -13,6 +13,8 @@
  *   y = x * s + t,  s = gamma / sqrt(var + eps),  t = beta - mean * s   (float64, then float32)
  * as Mul + AddV2 with per-channel constants in the activation's layout.
  */
+import { isSame, samePads } from '../../analysis/conv-geometry.js';
+import { bnAffine } from '../../analysis/batchnorm.js';
 import { DType } from '../../ir/dtype.js';
 import type { Node } from '../../ir/node.js';
 import type { Dim, Value } from '../../ir/value.js';
@@ -66,16 +68,14 @@ interface Pads {
 function spatialPads(n: Node, input: Value, k: readonly number[], strides: readonly number[], dil: readonly number[]): Pads | string {
   const autoPad = n.attrString('auto_pad', 'NOTSET');
   if (autoPad === 'VALID') return { begin: [0, 0], end: [0, 0] };
-  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+  if (isSame(autoPad)) {
     const s = input.shape;
     if (!staticDims(input, 2)) return `auto_pad ${autoPad} needs a known input height and width`;
     const begin: number[] = [], end: number[] = [];
     for (let a = 0; a < 2; a++) {
-      const inp = s![2 + a] as number;
-      const total = Math.max((Math.ceil(inp / strides[a]!) - 1) * strides[a]! + (k[a]! - 1) * dil[a]! + 1 - inp, 0);
-      const lo = autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : Math.ceil(total / 2);
+      const [lo, hi] = samePads(s![2 + a] as number, k[a]!, strides[a]!, dil[a]!, autoPad);
       begin.push(lo);
-      end.push(total - lo);
+      end.push(hi);
     }
     return { begin, end };
   }
@@ -458,12 +458,8 @@ export const emitBatchNorm: Emit = (n, cx) => {
   const [g, b, m, v] = [1, 2, 3, 4].map((i) => n.inputs[i]!.const!.float64());
   const eps = n.attrFloat('epsilon', 1e-5);
   const c = g!.length;
-  const s = new Float32Array(c), t = new Float32Array(c);
-  for (let i = 0; i < c; i++) {
-    const si = g![i]! / Math.sqrt(v![i]! + eps);
-    s[i] = si;
-    t[i] = b![i]! - m![i]! * si;
-  }
+  const affine = bnAffine(g!, b!, m!, v!, eps); // float64, then float32
+  const s = Float32Array.from(affine.s), t = Float32Array.from(affine.t);
   const rank = cx.shape(x).length;
   const shape = [c, ...Array(rank - 2).fill(1)];
   const scaled = emitBinary(cx, `${n.name}/mul`, 'Mul', operand(cx, x), { kind: 'const', shape, data: s, name: `${n.name}/scale` });

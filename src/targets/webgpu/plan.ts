@@ -25,6 +25,8 @@
  *   elementwise chains: affine/activation/add nodes that cannot join a conv form one
  *     elementwise layer each run of single-consumer nodes.
  */
+import { isSame, samePads } from '../../analysis/conv-geometry.js';
+import { bnAffine } from '../../analysis/batchnorm.js';
 import type { Graph } from '../../ir/graph.js';
 import type { Node } from '../../ir/node.js';
 import type { Value } from '../../ir/value.js';
@@ -484,11 +486,10 @@ export function checkBuiltin(n: Node): string | undefined {
 
 function pads2(n: Node, h: number, w: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number): [number, number, number, number] {
   const autoPad = n.attrString('auto_pad', 'NOTSET');
-  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-    const th = Math.max(0, (oh - 1) * sh + kh - h), tw = Math.max(0, (ow - 1) * sw + kw - w);
-    const upper = autoPad === 'SAME_UPPER';
-    const t = upper ? Math.floor(th / 2) : Math.ceil(th / 2), l = upper ? Math.floor(tw / 2) : Math.ceil(tw / 2);
-    return [t, l, th - t, tw - l];
+  if (isSame(autoPad)) {
+    // Dilation 1: the lowering refuses any other.
+    const [t, b] = samePads(h, kh, sh, 1, autoPad), [l, r] = samePads(w, kw, sw, 1, autoPad);
+    return [t, l, b, r];
   }
   if (autoPad === 'VALID') return [0, 0, 0, 0];
   const p = n.attrInts('pads', [0, 0, 0, 0]);
@@ -577,12 +578,8 @@ function elementwiseOp(n: Node, x: Act, acts: Map<Value, Act>, fail: (r: string)
       const [g, b, m, v] = [1, 2, 3, 4].map((i) => constOf(n.inputs[i])!.float64());
       const c = s[0]!;
       if (g!.length !== c) return fail(`has ${g!.length} channels, the input ${c}`);
-      const scale = new Float32Array(c), shift = new Float32Array(c);
-      for (let i = 0; i < c; i++) {
-        const sc = g![i]! / Math.sqrt(v![i]! + eps);
-        scale[i] = sc;
-        shift[i] = b![i]! - m![i]! * sc;
-      }
+      const affine = bnAffine(g!, b!, m!, v!, eps); // float64, then float32
+      const scale = Float32Array.from(affine.s), shift = Float32Array.from(affine.t);
       return { x, op: { op: 'affine', scale, shift } };
     }
     case 'Add': case 'Mul': case 'Sub': case 'Div': {
