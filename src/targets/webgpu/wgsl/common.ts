@@ -142,9 +142,11 @@ export interface EpilogueSpec {
  * `fn epi(acc: f32, c: u32, idx: u32) -> f32`: the fused tail of a layer for the
  * element at flat index idx (same shape as the output) in channel c:
  *   v = acc * dequant[c] + bias[c], then each op in order.
- * Returns the code and whether it reads the residual R (bound as `R`).
+ * Returns the code, whether it reads the residual R (bound as `R`) and whether it
+ * reads per-channel parameters (bound as `AUX`).
  */
-export function epilogue(spec: EpilogueSpec, aux: Aux, A: ActType): { code: string; residual: boolean } {
+export function epilogue(spec: EpilogueSpec, aux: Aux, A: ActType): { code: string; residual: boolean; aux: boolean } {
+  const auxBefore = aux.length;
   const lines: string[] = ['  var v = acc;'];
   let residual = false;
   if (spec.dequant) lines.push(`  v = v * AUX[${aux.add(spec.dequant)}u + c];`);
@@ -185,7 +187,8 @@ export function epilogue(spec: EpilogueSpec, aux: Aux, A: ActType): { code: stri
   }
   void A;
   lines.push('  return v;');
-  return { code: `fn epi(acc: f32, c: u32, idx: u32) -> f32 {\n${lines.join('\n')}\n}`, residual };
+  // `aux`: whether the epilogue reads per-channel parameters (the kernel then binds AUX), from the data it added.
+  return { code: `fn epi(acc: f32, c: u32, idx: u32) -> f32 {\n${lines.join('\n')}\n}`, residual, aux: aux.length > auxBefore };
 }
 
 /** A WGSL f32 literal that round-trips (finite values; infinities clamp to f32 max). */

@@ -126,7 +126,7 @@ export function convKernels(l: ConvLayer, v: Variant, aux: Aux, t: Tile, dequant
   if (l.prologue?.shift) proShift = aux.add(l.prologue.shift);
   // Epilogue here, or (split-K) in the reduction kernel.
   const epi = splitK === 1 ? epilogueFor(l, v, aux, dequant) : null;
-  const usesAux = proScale >= 0 || proShift >= 0 || (epi !== null && /AUX/.test(epi.code));
+  const usesAux = proScale >= 0 || proShift >= 0 || (epi !== null && epi.aux);
   if (usesAux) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
   if (epi?.residual) b.add('R', `array<${A}>`, 'read', { kind: 'act', act: residualOf(l).id });
   if (splitK === 1) b.add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: l.out.id });
@@ -280,7 +280,7 @@ function directConv(l: ConvLayer, v: Variant, aux: Aux, t: Tile, dequant: Float3
   if (l.prologue?.scale) proScale = aux.add(l.prologue.scale);
   if (l.prologue?.shift) proShift = aux.add(l.prologue.shift);
   const epi = epilogueFor(l, v, aux, dequant);
-  if (proScale >= 0 || proShift >= 0 || /AUX/.test(epi.code)) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
+  if (proScale >= 0 || proShift >= 0 || epi.aux) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
   if (epi.residual) b.add('R', `array<${A}>`, 'read', { kind: 'act', act: residualOf(l).id });
   b.add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: l.out.id });
   const needsBounds = !(l.pt === 0 && l.pl === 0 && (l.oh - 1) * l.sh + l.kh <= l.h && (l.ow - 1) * l.sw + l.kw <= l.w);
@@ -360,7 +360,7 @@ function splitReduce(l: ConvLayer, v: Variant, aux: Aux, splitK: number, dequant
   const per = l.cout * OHW;
   const b = new Bindings().add('S', 'array<f32>', 'read', { kind: 'scratch' });
   const epi = epilogueFor(l, v, aux, dequant);
-  if (/AUX/.test(epi.code)) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
+  if (epi.aux) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
   if (epi.residual) b.add('R', `array<${A}>`, 'read', { kind: 'act', act: residualOf(l).id });
   b.add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: l.out.id });
   const sums = Array.from({ length: splitK }, (_, s) => `S[${s}u * total + idx]`).join(' + ');
@@ -395,7 +395,7 @@ function groupedConv(l: ConvLayer, v: Variant, aux: Aux, dequant: Float32Array |
   if (l.prologue?.scale) proScale = aux.add(l.prologue.scale);
   if (l.prologue?.shift) proShift = aux.add(l.prologue.shift);
   const epi = epilogueFor(l, v, aux, dequant);
-  if (proScale >= 0 || proShift >= 0 || /AUX/.test(epi.code)) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
+  if (proScale >= 0 || proShift >= 0 || epi.aux) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
   if (epi.residual) b.add('R', `array<${A}>`, 'read', { kind: 'act', act: residualOf(l).id });
   b.add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: l.out.id });
   let pro = 'f32(X[xb + ci * HW + u32(ih) * W_ + u32(iw)])';

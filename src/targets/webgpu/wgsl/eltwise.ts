@@ -15,7 +15,7 @@ export function eltwiseKernel(l: EltwiseLayer, v: Variant, aux: Aux): KernelOut 
   const A = v.act;
   const b = new Bindings().add('X', `array<${A}>`, 'read', { kind: 'act', act: l.x.root.id });
   const epi = epilogue({ dequant: null, bias: null, ops: l.epi }, aux, A);
-  if (/AUX/.test(epi.code)) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
+  if (epi.aux) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
   if (epi.residual) {
     const add = l.epi.find((e) => e.op === 'add');
     if (add?.op !== 'add') throw new Error('internal: no residual');

@@ -24,7 +24,7 @@ export function fcKernel(l: FcLayer, v: Variant, aux: Aux, dequant: Float32Array
     .add('X', vecX ? `array<vec4<${A}>>` : `array<${A}>`, 'read', { kind: 'act', act: l.x.id })
     .add('W', weightArrayType(v), 'read', { kind: 'weight', which: 'w' });
   const epi = epilogue({ dequant, bias: l.bias, ops: l.epi }, aux, A);
-  if (/AUX/.test(epi.code)) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
+  if (epi.aux) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
   if (epi.residual) {
     const add = l.epi.find((e) => e.op === 'add');
     if (add?.op !== 'add') throw new Error('internal: no residual');
