@@ -124,7 +124,7 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
     for (const t of targetImpls) {
       for (const precision of precisions) {
         const endT = log.step(`writing ${t.name} ${precision}`);
-        const res = await t.write({ model: optimized, contract, precision, outDir: dir.tmp, log, options: options.targetOptions ?? {}, calibration, golden });
+        const res = await namingFile(modelPath, () => t.write({ model: optimized, contract, precision, outDir: dir.tmp, log, options: options.targetOptions ?? {}, calibration, golden }));
         files.push(...res.files);
         if (res.details) targetDetails[`${t.name}/${precision}`] = res.details;
         endT(res.files.map((f) => f.path).join(', '));

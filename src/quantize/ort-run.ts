@@ -53,7 +53,7 @@ export async function forEachBatch(
     session = await ort.InferenceSession.create(bytes, {
       executionProviders: [opts.executionProvider ?? 'cpu'],
       graphOptimizationLevel: opts.optimization ?? 'all',
-      logSeverityLevel: 3,
+      logSeverityLevel: 4, // fatal only: refusals come back as one clean InputError line, not native log lines
     });
   } catch (e) {
     throw new InputError('onnxruntime', `onnxruntime cannot load the model: ${firstLine(e)}`, 'run `sf2-export inspect` on the model; report the bug if it is an exported bundle');
@@ -100,7 +100,8 @@ function batching(model: Model | undefined, opts: RunOptions): { batch: number; 
 }
 
 function firstLine(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
+  // eslint-disable-next-line no-control-regex
+  const m = (e instanceof Error ? e.message : String(e)).replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
   return m.split('\n')[0]!.slice(0, 300);
 }
 
@@ -119,7 +120,7 @@ export async function openRunner(model: Model, opts: RunOptions = {}): Promise<R
     session = await ort.InferenceSession.create(encodeOnnx(model), {
       executionProviders: [opts.executionProvider ?? 'cpu'],
       graphOptimizationLevel: opts.optimization ?? 'all',
-      logSeverityLevel: 3,
+      logSeverityLevel: 4, // fatal only: refusals come back as one clean InputError line, not native log lines
     });
   } catch (e) {
     throw new InputError('onnxruntime', `onnxruntime cannot load the model: ${firstLine(e)}`);
