@@ -43,6 +43,7 @@ import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
 import { runPaddedBatches } from '../data/padded-batches.js';
+import { DEFAULT_SEED, mulberry32, normalInputs } from '../data/synthetic.js';
 import type { Logger } from '../cli/log.js';
 import { silentLogger } from '../cli/log.js';
 import type { ModelContract } from '../pipeline/contract.js';
@@ -101,7 +102,7 @@ export interface ReferenceOptions {
   readonly log?: Logger;
 }
 
-export const DEFAULT_SEED = 0x5f2e5f2e;
+export { DEFAULT_SEED };
 export const DEFAULT_SYNTHETIC_COUNT = 16;
 /** References computed from a checkpoint's imported graph check the export, not the import itself. */
 export const PTH_WARNING = 'references come from the graph sf2-export imported from the PyTorch checkpoint, so the import itself was not checked against PyTorch: pass --reference REF.npz with embeddings computed by PyTorch (docs/pth.md)';
@@ -118,31 +119,11 @@ function hashFile(path: string): ReferenceFile {
   return { path, sha256: createHash('sha256').update(b).digest('hex'), bytes: b.length };
 }
 
-/** mulberry32: a 32-bit seeded PRNG; returns uniforms in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
-/** n * c * h * w synthetic inputs: clamp(0.5 z, -1, 1), z standard normal by Box-Muller. */
+/** n * c * h * w synthetic inputs: clamp(0.5 z, -1, 1), z standard normal by Box-Muller (src/data/synthetic.ts). */
 export function syntheticInputs(n: number, c: number, h: number, w: number, seed = DEFAULT_SEED): Float32Array {
-  const rand = mulberry32(seed);
-  const out = new Float32Array(n * c * h * w);
-  for (let k = 0; k < out.length; k += 2) {
-    // Box-Muller: z0 = sqrt(-2 ln u1) cos(2 pi u2), z1 = sqrt(-2 ln u1) sin(2 pi u2); u1 in (0, 1].
-    const u1 = 1 - rand();
-    const u2 = rand();
-    const r = Math.sqrt(-2 * Math.log(u1));
-    out[k] = Math.max(-1, Math.min(1, 0.5 * r * Math.cos(2 * Math.PI * u2)));
-    if (k + 1 < out.length) out[k + 1] = Math.max(-1, Math.min(1, 0.5 * r * Math.sin(2 * Math.PI * u2)));
-  }
-  return out;
+  return normalInputs(n * c * h * w, seed);
 }
 
 /** Mirror every [C, H, W] image of an [N, C, H, W] batch along W ([N, H, W, C] when NHWC). */

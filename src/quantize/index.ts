@@ -22,6 +22,7 @@ import { convertToFloat16, float16Units, type KeptNode } from './fp16.js';
 import { buildQdq, buildWeightOnly, qdqTensors, qdqUnits, weightUnits, type Int8Scheme } from './int8.js';
 import { calibrate, DEFAULT_PERCENTILE, type CalibrationMethod } from './calibrate.js';
 import { checkEmbeddings, FP16_THRESHOLDS, INT8_THRESHOLDS, type EmbeddingCheck, type Pairs, type Thresholds } from './metric.js';
+import { uniformInputs } from '../data/synthetic.js';
 import { loadOrt, openRunner, runEmbeddings, type Batches } from './ort-run.js';
 import { decideMixedPrecision, type MixedPrecision, type ScanAlone, type SensitivityMode } from './sensitivity.js';
 import { float16SwitchModel, int8SwitchModel, SWITCH_MIN_OPSET, type SwitchModel } from './switches.js';
@@ -127,13 +128,7 @@ export function syntheticInputs(model: Model, rows = 16): MeasureInputs {
   const x = model.graph.realInputs()[0]!;
   const dims = (x.shape ?? [null, 3, 112, 112]).map((d, i) => (typeof d === 'number' ? d : i === 0 ? rows : i === 1 ? 3 : 112));
   dims[0] = rows;
-  const n = dims.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  let s = 0x9e3779b9;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; // xorshift32
-    data[i] = (s / 0xffffffff) * 2 - 1;
-  }
+  const data = uniformInputs(dims.reduce((a, b) => a * b, 1)); // src/data/synthetic.ts
   return { data, dims, source: `synthetic: ${rows} rows uniform in [-1, 1] (no calibration data given)` };
 }
 
