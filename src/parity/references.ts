@@ -94,6 +94,11 @@ export interface ReferenceOptions {
   readonly originalModel?: string;
   /** Embedding tensor of the original model instead of the detected one. */
   readonly embedding?: string;
+  /** A .pth original model: the architecture (--arch) and a separate head file (--head), as the export loads it. */
+  readonly arch?: string;
+  readonly head?: string;
+  /** Compute flip references from the original model when the files have none (default true; golden sets alone do not need them). */
+  readonly flip?: boolean;
   /** The contract of the bundle (input name/shape, D, mean/std). */
   readonly contract?: ModelContract;
   /** Synthetic rows (default 16) and seed (default 0x5F2E5F2E). */
@@ -282,9 +287,15 @@ export interface EmbeddingRunner {
   close(): Promise<void>;
 }
 
+/** How a .pth original model is loaded (--arch, --head); ignored for .onnx. */
+export interface OriginalLoadOptions {
+  readonly arch?: string;
+  readonly head?: string;
+}
+
 /** Open the original model, cut at its embedding, on onnxruntime-node cpu with graph optimizations OFF. */
-export async function openOriginal(path: string, embedding?: string): Promise<EmbeddingRunner> {
-  const m = loadModel(path);
+export async function openOriginal(path: string, embedding?: string, load: OriginalLoadOptions = {}): Promise<EmbeddingRunner> {
+  const m = loadModel(path, { arch: load.arch, head: load.head });
   const cut = cutAtEmbedding(m, embedding);
   const inputs = cut.model.graph.realInputs();
   if (inputs.length !== 1) throw new InputError('model-inputs', `${path}: the embedding needs ${inputs.length} inputs (${inputs.map((v) => v.name).join(', ')}), not one image`, 'pass --embedding NAME');
@@ -374,19 +385,51 @@ export async function loadImages(dir: string, h: number, w: number, mean: readon
 
 // ---------------------------------------------------------------- the loader
 
-/** Flip embeddings by (original model file, cut, flipped inputs): see withFlip. */
+/** Flip embeddings by (original model file, cut, flipped inputs): see addFlipReferences. */
 const FLIP_CACHE = new Map<string, Float32Array>();
 
-function flipCacheKey(model: string, embedding: string | undefined, flipped: Float32Array): string {
+function flipCacheKey(model: string, embedding: string | undefined, flipped: Float32Array, load: OriginalLoadOptions): string {
   let st: { size: number; mtimeMs: number; ino: number };
   try {
     st = statSync(model);
   } catch {
     return `${Math.random()}`; // unreadable: never a hit (opening it reports the error)
   }
-  const h = createHash('sha256').update(`${model}\0${st.size}\0${st.mtimeMs}\0${st.ino}\0${embedding ?? ''}\0`);
+  const h = createHash('sha256').update(`${model}\0${st.size}\0${st.mtimeMs}\0${st.ino}\0${embedding ?? ''}\0${load.arch ?? ''}\0${load.head ?? ''}\0`);
   h.update(new Uint8Array(flipped.buffer, flipped.byteOffset, flipped.byteLength));
   return h.digest('hex');
+}
+
+/**
+ * The set with flip references: the width-flipped inputs embedded by the
+ * original model (on `runner` when given, else opened from opts.originalModel
+ * and closed again). Unchanged when it has them already or there is no model.
+ */
+export async function addFlipReferences(set: ReferenceSet, opts: Pick<ReferenceOptions, 'originalModel' | 'embedding' | 'arch' | 'head' | 'log'>, runner?: EmbeddingRunner): Promise<ReferenceSet> {
+  if (set.flipEmbeddings || (!runner && !opts.originalModel)) return set;
+  const log = opts.log ?? silentLogger;
+  const flipSource = 'original model on onnxruntime-node cpu, graph optimizations off';
+  const flipped = flipWidth(set.inputs, set.dims, set.layout);
+  // The same original model on the same inputs gives the same flip embeddings: computed once per
+  // process (a process exporting or checking one model several times, the main-job bench).
+  const key = opts.originalModel ? flipCacheKey(opts.originalModel, opts.embedding, flipped, opts) : undefined;
+  const cached = key ? FLIP_CACHE.get(key) : undefined;
+  if (cached) {
+    log.debug(`flip references: the ${set.dims[0]} rows already embedded by the original model (reused)`);
+    return { ...set, flipEmbeddings: cached.slice(), flipSource };
+  }
+  const own = !runner;
+  const r = runner ?? (await openOriginal(opts.originalModel!, opts.embedding, opts));
+  try {
+    const end = log.step(`flip references: the ${set.dims[0]} reference rows width-flipped, embedded by the original model (onnxruntime-node cpu, optimizations off)`);
+    const flip = await originalEmbeddings(r, flipped, set.dims);
+    end();
+    checkFinite(flip, 'original model on flipped inputs');
+    if (key) FLIP_CACHE.set(key, flip.slice());
+    return { ...set, flipEmbeddings: flip, flipSource };
+  } finally {
+    if (own) await r.close();
+  }
 }
 
 export async function loadReferences(opts: ReferenceOptions): Promise<ReferenceSet> {
@@ -396,31 +439,8 @@ export async function loadReferences(opts: ReferenceOptions): Promise<ReferenceS
   if (given.length > 1) throw new UsageError('--reference and --images are exclusive', 'pass one of them');
   if (opts.inputs && !opts.reference) throw new UsageError('--inputs X.npy needs --reference Y.npy (the embeddings of X)', 'pass both, or one REF.npz');
 
-  const withFlip = async (set: Omit<ReferenceSet, 'flipEmbeddings' | 'flipSource'>, runner?: EmbeddingRunner): Promise<ReferenceSet> => {
-    if (!runner && !opts.originalModel) return set;
-    const flipSource = 'original model on onnxruntime-node cpu, graph optimizations off';
-    const flipped = flipWidth(set.inputs, set.dims, set.layout);
-    // The same original model on the same inputs gives the same flip embeddings: computed once per
-    // process (the export asks twice: for the golden sets, then for parity).
-    const key = opts.originalModel ? flipCacheKey(opts.originalModel, opts.embedding, flipped) : undefined;
-    const cached = key ? FLIP_CACHE.get(key) : undefined;
-    if (cached) {
-      log.debug(`flip references: the ${set.dims[0]} rows already embedded by the original model (reused)`);
-      return { ...set, flipEmbeddings: cached.slice(), flipSource };
-    }
-    const own = !runner;
-    const r = runner ?? (await openOriginal(opts.originalModel!, opts.embedding));
-    try {
-      const end = log.step(`flip references: the ${set.dims[0]} reference rows width-flipped, embedded by the original model (onnxruntime-node cpu, optimizations off)`);
-      const flip = await originalEmbeddings(r, flipped, set.dims);
-      end();
-      checkFinite(flip, 'original model on flipped inputs');
-      if (key) FLIP_CACHE.set(key, flip.slice());
-      return { ...set, flipEmbeddings: flip, flipSource };
-    } finally {
-      if (own) await r.close();
-    }
-  };
+  const withFlip = (set: Omit<ReferenceSet, 'flipEmbeddings' | 'flipSource'>, runner?: EmbeddingRunner): Promise<ReferenceSet> =>
+    opts.flip === false ? Promise.resolve(set) : addFlipReferences(set, opts, runner);
 
   if (opts.reference && extname(opts.reference).toLowerCase() === '.npz') {
     if (opts.inputs) throw new UsageError('--inputs goes with --reference Y.npy, not a .npz', 'put the inputs in the .npz as `inputs`');
@@ -476,7 +496,7 @@ export async function loadReferences(opts: ReferenceOptions): Promise<ReferenceS
   const [, ch, cw] = contract ? chwOf(contract.input) : [];
   const h = typeof ch === 'number' ? ch : 112, w = typeof cw === 'number' ? cw : 112;
   const nhwc = contract?.input.layout === 'NHWC';
-  const runner = await openOriginal(opts.originalModel, opts.embedding);
+  const runner = await openOriginal(opts.originalModel, opts.embedding, opts);
   try {
     let inputs: Float32Array, files: ReferenceFile[], description: string;
     const warnings: string[] = [];

@@ -9,7 +9,7 @@ import type { ModelContract } from '../pipeline/contract.js';
 import type { Precision } from '../pipeline/precision.js';
 import type { BundleFile } from '../targets/target.js';
 import { failingRows, runParity, unverifiedLines } from './engine.js';
-import { loadReferences } from './references.js';
+import { addFlipReferences, loadReferences, type ReferenceSet } from './references.js';
 import { limitReferences } from './row-subset.js';
 import { writeReports } from './report-json.js';
 import { REPORT_JSON, resultLabel, type ParityReport } from './report.js';
@@ -23,6 +23,15 @@ export interface BundleParityOptions {
   /** The original (head-on) model: references for images/synthetic, and flip references. */
   readonly originalModel?: string;
   readonly embedding?: string;
+  /** A .pth original model: --arch and --head, as it was exported. */
+  readonly arch?: string;
+  readonly head?: string;
+  /**
+   * References already loaded by the caller (the export pipeline loads them once,
+   * for the golden sets and for parity); the options above that load them are then
+   * unused, except originalModel for flip references the set lacks.
+   */
+  readonly references?: ReferenceSet;
   readonly device?: DeviceChoice;
   readonly thresholds?: ThresholdOverrides;
   readonly precisions?: readonly Precision[];
@@ -49,17 +58,10 @@ export interface BundleParityResult {
 
 export async function parityForBundle(bundleDir: string, files: readonly BundleFile[], contract: ModelContract, options: BundleParityOptions = {}): Promise<BundleParityResult> {
   const log = options.log ?? silentLogger;
-  let references = await loadReferences({
-    reference: options.reference,
-    inputs: options.inputs,
-    images: options.images,
-    originalModel: options.originalModel,
-    embedding: options.embedding,
-    contract,
-    syntheticCount: options.syntheticCount,
-    seed: options.seed,
-    log,
-  });
+  const load = { originalModel: options.originalModel, embedding: options.embedding, arch: options.arch, head: options.head, log };
+  let references = options.references
+    ? await addFlipReferences(options.references, load)
+    : await loadReferences({ ...load, reference: options.reference, inputs: options.inputs, images: options.images, contract, syntheticCount: options.syntheticCount, seed: options.seed });
   if (options.rows) references = limitReferences(references, options.rows);
   const report = await runParity({
     bundleDir,

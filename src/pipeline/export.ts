@@ -29,9 +29,9 @@ import { buildManifest, MANIFEST_FILE, type Manifest } from './manifest.js';
 import { sealManifest } from '../parity/verify.js';
 import { DEFAULT_PRECISIONS, type Precision } from './precision.js';
 import { readNpy, readNpz, toFloat32, toFloat64 } from '../parity/npy.js';
-import { loadImages, loadReferences } from '../parity/references.js';
+import { addFlipReferences, loadImages, loadReferences, type ReferenceOptions, type ReferenceSet } from '../parity/references.js';
 import { finishParity, type ParityOptions, type ParitySummary } from './parity-step.js';
-import { goldenSource } from '../targets/golden-set.js';
+import { goldenFromReferences } from '../targets/golden-set.js';
 import type { ThresholdOverrides } from '../parity/thresholds.js';
 
 export interface ExportOptions extends ParityOptions {
@@ -97,7 +97,7 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
   if (typeof head.classifierWarning === 'string') log.warn(head.classifierWarning);
   // Reference files are validated once, here, before anything reads them (fp16/int8
   // calibration below, then parity): a bad one (NHWC inputs, wrong D, NaN) is exit 3 with its hint.
-  if (options.reference) await loadReferences({ reference: options.reference, inputs: options.inputs, contract });
+  const validated = options.reference ? await loadReferences({ reference: options.reference, inputs: options.inputs, contract, flip: false }) : undefined;
 
   const problems: string[] = [];
   for (const t of targetImpls) {
@@ -118,7 +118,9 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
   try {
     const calibration: CalibrationData | undefined = options.calibrationData ?? (await calibrationFromFlag(options, contract)) ?? calibrationFromReferences(options, log);
     // The golden set each bundle carries for its on-device self-test: rows of the parity references (src/targets/golden-set.ts).
-    const golden = await goldenSource({ reference: options.reference, inputs: options.inputs, images: options.images, originalModel: resolve(modelPath), embedding: head.embeddingTensor as string | undefined, contract, thresholds: options.thresholds as ThresholdOverrides | undefined, model: optimized, log });
+    // The references are loaded (or computed from the original model) once, here, and handed to both.
+    const references = await exportReferences(options, validated, { originalModel: resolve(modelPath), embedding: head.embeddingTensor as string | undefined, arch: options.arch, head: options.head, contract, log });
+    const golden = await goldenFromReferences(references, { contract, thresholds: options.thresholds as ThresholdOverrides | undefined, model: optimized, log });
     const files: BundleFile[] = [];
     const targetDetails: Record<string, unknown> = {};
     for (const t of targetImpls) {
@@ -133,7 +135,7 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
 
     const parity = options.skipParity
       ? null
-      : await finishParity({ bundleDir: dir.tmp, files, contract, originalModelPath: resolve(modelPath), embedding: head.embeddingTensor as string | undefined, options, log, precisions, targets });
+      : await finishParity({ bundleDir: dir.tmp, files, contract, originalModelPath: resolve(modelPath), embedding: head.embeddingTensor as string | undefined, arch: options.arch, head: options.head, references, options, log, precisions, targets });
 
     source.sha256 = await sourceDigest;
     const manifest = await buildManifest(dir.tmp, {
@@ -180,6 +182,19 @@ function throwUnlessPassed(parity: ParitySummary, out: string, log: Logger, resu
       { result },
     );
   }
+}
+
+/**
+ * The export's one reference set, shared by the golden sets (their first rows)
+ * and parity: the --reference files validated above, or images / synthetic
+ * inputs embedded by the original (unoptimized) model, whose onnxruntime
+ * session is released before this returns (before any bundle writer runs).
+ * Flip references (the original model on width-flipped inputs) are only
+ * computed when parity will run: the golden sets do not use them.
+ */
+async function exportReferences(options: ExportOptions, validated: ReferenceSet | undefined, load: Pick<ReferenceOptions, 'originalModel' | 'embedding' | 'arch' | 'head' | 'contract' | 'log'>): Promise<ReferenceSet> {
+  if (validated) return options.skipParity ? validated : addFlipReferences(validated, load);
+  return loadReferences({ ...load, images: options.images, flip: !options.skipParity });
 }
 
 function summarizePasses(reports: readonly PassReport[]): string {

@@ -8,6 +8,7 @@ import type { Logger } from '../cli/log.js';
 import { parityForBundle, paritySummary } from '../parity/run.js';
 import type { ThresholdOverrides } from '../parity/thresholds.js';
 import type { RuntimeEntry } from '../parity/runtimes/registry.js';
+import type { ReferenceSet } from '../parity/references.js';
 import type { BundleFile, CalibrationData, TargetName } from '../targets/target.js';
 import type { ModelContract } from './contract.js';
 import type { Precision } from './precision.js';
@@ -37,6 +38,11 @@ export interface ParityStepInput {
   contract: ModelContract;
   originalModelPath: string;
   embedding: string | undefined;
+  /** A .pth original model: --arch, --head. */
+  arch?: string;
+  head?: string;
+  /** The references the pipeline loaded once (the golden sets hold their first rows); loaded from `options` when absent. */
+  references?: ReferenceSet;
   options: ParityOptions;
   log: Logger;
   precisions: readonly Precision[];
@@ -52,6 +58,9 @@ export async function finishParity(input: ParityStepInput): Promise<ParitySummar
     images: options.images,
     originalModel: input.originalModelPath,
     embedding: input.embedding,
+    arch: input.arch,
+    head: input.head,
+    ...(input.references ? { references: input.references } : {}),
     device: options.device ?? 'all',
     thresholds,
     precisions: input.precisions,
