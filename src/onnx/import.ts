@@ -352,7 +352,14 @@ function inferAttrType(a: OnnxTypes.IAttributeProto): number {
 /** Names read inside subgraph attributes that the subgraphs do not define themselves. */
 function freeNamesOfSubgraphs(attrs: Map<string, AttributeWithDoc>): Set<string> {
   const free = new Set<string>();
-  const visit = (gp: OnnxTypes.IGraphProto, outer: Set<string>) => {
+  // Iterative (a hostile model can nest subgraphs arbitrarily deep).
+  const stack: Array<[OnnxTypes.IGraphProto, Set<string>]> = [];
+  for (const a of attrs.values()) {
+    if (a.type === 'GRAPH') stack.push([a.value, new Set()]);
+    if (a.type === 'GRAPHS') for (const sg of a.value) stack.push([sg, new Set()]);
+  }
+  while (stack.length) {
+    const [gp, outer] = stack.pop()!;
     const defined = new Set(outer);
     for (const t of gp.initializer ?? []) defined.add(t.name ?? '');
     for (const i of gp.input ?? []) defined.add(i.name ?? '');
@@ -360,15 +367,11 @@ function freeNamesOfSubgraphs(attrs: Map<string, AttributeWithDoc>): Set<string>
     for (const n of gp.node ?? []) {
       for (const i of n.input ?? []) if (i && !defined.has(i)) free.add(i);
       for (const a of n.attribute ?? []) {
-        if (a.g) visit(a.g, defined);
-        for (const sg of a.graphs ?? []) visit(sg, defined);
+        if (a.g) stack.push([a.g, defined]);
+        for (const sg of a.graphs ?? []) stack.push([sg, defined]);
       }
     }
     for (const o of gp.output ?? []) if (o.name && !defined.has(o.name)) free.add(o.name);
-  };
-  for (const a of attrs.values()) {
-    if (a.type === 'GRAPH') visit(a.value, new Set());
-    if (a.type === 'GRAPHS') for (const sg of a.value) visit(sg, new Set());
   }
   return free;
 }
