@@ -194,6 +194,8 @@ export function buildProgram(run: Runner = () => async () => {}): Command {
     .option('--images <dir>', 'folder of aligned 112x112 face images; references come from --model')
     .option('--model <file>', 'the original .onnx the bundle came from: references for --images or synthetic inputs, and for the flip-TTA metric')
     .option('--embedding <name>', 'the embedding tensor of --model instead of the detected one')
+    .option('--arch <name>', '--model x.pth: force the backbone architecture, as at export (docs/pth.md)')
+    .option('--head <file>', '--model x.pth, 2022 layout: the separate head_<iter>.pth, as at export')
     .option('--device <which>', 'parity runtimes to use: cpu, gpu or all', 'all')
     .option('-p, --precision <list>', 'only these precisions (comma list of fp32, fp16, int8)')
     .option('--runtime <list>', 'only these runtimes: comma list of ids or engines (e.g. onnxruntime-node, onnxruntime-web/wasm)')

@@ -40,6 +40,9 @@ export interface ParityCommandOptions {
   images?: string;
   model?: string;
   embedding?: string;
+  /** --model x.pth: the architecture and the separate head file, as at export (docs/pth.md). */
+  arch?: string;
+  head?: string;
   device?: string;
   precision?: string;
   rows?: string;
@@ -178,6 +181,8 @@ export async function parityCommand(dir: string, opts: ParityCommandOptions, log
     originalModel: opts.model,
     // The cut the export used (manifest.head), not a fresh detection on the original.
     embedding: opts.embedding ?? headEmbedding(manifest),
+    arch: opts.arch,
+    head: opts.head,
     contract,
     log,
   });
