@@ -203,6 +203,7 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
     const thresholds: Thresholds = table[file.precision];
     let ran = 0;
     const cpuRan: string[] = [];
+    const passedBy: string[] = [];
     for (const e of entries.filter((x) => x.target === file.target)) {
       const st = await probeEntry(e);
       if (!st.rt || !st.info) {
@@ -222,6 +223,12 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
         // adds little and can take many minutes on a full-size model (measured: over
         // 7 minutes for 4 rows of iresnet-100 on onnxruntime webgpu / SwiftShader).
         const why = `software (fallback) adapter, and ${cpuRan.join(', ')} already ran this file: select it with --runtime ${e.id}`;
+        skip({ runtime: e.id, target: e.target, device: e.device, reason: `${file.precision}: ${why}`, file: file.path });
+        log.info(`${mark('skip')} ${e.id} for ${file.path}: ${why}`);
+        continue;
+      }
+      if (e.slow && !explicit && passedBy.length) {
+        const why = `slow (${e.slow}), and ${passedBy.join(', ')} already ran this file: select it with --runtime ${e.id}`;
         skip({ runtime: e.id, target: e.target, device: e.device, reason: `${file.precision}: ${why}`, file: file.path });
         log.info(`${mark('skip')} ${e.id} for ${file.path}: ${why}`);
         continue;
@@ -264,6 +271,7 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
         if (budget && !budgetRuntimes.includes(e.id)) budgetRuntimes.push(e.id);
         ran++;
         if (info.device === 'cpu' && !why.length) cpuRan.push(e.id);
+        if (!why.length) passedBy.push(e.id);
         bar.done(`${why.length ? 'FAIL' : 'pass'}: 1 - min cosine ${(1 - rows.metrics.cosine.min).toExponential(2)}, max |diff| ${rows.metrics.maxAbsDiff.toExponential(2)}${budget ? ` (${v.n} of ${n} rows: ${soft ? 'software adapter' : 'slow runtime'})` : ''}${why.length ? `; ${why.join('; ')}` : ''}`, why.length ? 'fail' : 'pass');
       } catch (err) {
         const msg = (err as Error).message.split('\n')[0]!.slice(0, 500);

@@ -26,9 +26,10 @@ export interface RuntimeEntry {
    */
   readonly onWithHardwareAdapter?: boolean;
   /**
-   * Why this runtime is slow even where it runs: it then runs the small row
-   * budget (src/parity/row-subset.ts) unless --rows is given, like a GPU runtime
-   * on a software adapter. Another runtime of its target runs every row.
+   * Why this runtime is slow even where it runs: unless selected with --runtime
+   * it is skipped for a file an earlier runtime already ran and passed, and
+   * otherwise runs the small row budget (src/parity/row-subset.ts) unless --rows
+   * is given, like a GPU runtime on a software adapter.
    */
   readonly slow?: string;
 }
@@ -43,9 +44,9 @@ export const RUNTIMES: readonly RuntimeEntry[] = [
   { id: 'onnxruntime-web/wasm', target: 'onnx', device: 'cpu', load: async () => (await import('./ort-web.js')).ortWebWasm, optIn: 'slow: headless Chromium + onnxruntime-web wasm' },
   { id: 'onnxruntime-web/webgpu', target: 'onnx', device: 'gpu', load: async () => (await import('./ort-web.js')).ortWebWebgpu, optIn: 'slow on a software adapter: headless Chromium + onnxruntime-web webgpu', onWithHardwareAdapter: true },
   // tfjs target: add lines here (tfjs in Node cpu/wasm, headless Chromium webgpu/webgl)
-  // (slow: plain-JS kernels, ~30x slower than wasm: the row budget; tfjs-node/wasm runs every row)
-  { id: 'tfjs-node/cpu', target: 'tfjs', device: 'cpu', load: async () => (await import('./tfjs-node.js')).tfjsNodeCpu, slow: 'plain-JS tfjs kernels (tfjs-node/wasm runs every row)' },
   { id: 'tfjs-node/wasm', target: 'tfjs', device: 'cpu', load: async () => (await import('./tfjs-node.js')).tfjsNodeWasm },
+  // (slow: plain-JS kernels, ~30x slower than wasm: skipped for a file tfjs-node/wasm already ran, else the row budget)
+  { id: 'tfjs-node/cpu', target: 'tfjs', device: 'cpu', load: async () => (await import('./tfjs-node.js')).tfjsNodeCpu, slow: 'plain-JS tfjs kernels, ~30x slower than wasm' },
   // (opt-in: each bundle starts Chromium and compiles every shader: ~30 s webgl, ~60 s webgpu on SwiftShader)
   { id: 'tfjs-chromium/webgl', target: 'tfjs', device: 'gpu', load: async () => (await import('./tfjs-browser.js')).tfjsChromiumWebgl, optIn: 'slow on a software adapter: headless Chromium + tfjs webgl shader compilation', onWithHardwareAdapter: true },
   { id: 'tfjs-chromium/webgpu', target: 'tfjs', device: 'gpu', load: async () => (await import('./tfjs-browser.js')).tfjsChromiumWebgpu, optIn: 'slow on a software adapter: headless Chromium + tfjs webgpu pipeline compilation', onWithHardwareAdapter: true },
