@@ -3,6 +3,9 @@
  * Works on a copy of the facts; the model is not changed except for shape
  * annotations added to values whose shapes were unknown.
  */
+import { cloneModel } from '../ir/clone.js';
+import { silentLogger } from '../cli/log.js';
+import { shapeSubgraphs } from '../passes/shape-subgraphs.js';
 import { dtypeName, isFloat } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
 import { inferShapes } from '../ir/shape-infer.js';
@@ -70,10 +73,26 @@ export function inspect(model: Model, options: InspectOptions = {}): InspectRepo
     parameters,
     parameterBytes,
     batchNorms: classifyBatchNorms(g),
-    head: findHead(g, options.embedding),
+    head: headOf(model, options.embedding),
     flops: countFlops(g),
     warnings: [...model.warnings],
   };
+}
+
+/**
+ * The head as the export finds it: on a copy whose shape arithmetic (dynamic flatten,
+ * Shape subgraphs) the shape-subgraphs pass has evaluated, so [N, D] shapes are known;
+ * node and tensor names are those of the model. The model itself is not changed.
+ */
+function headOf(model: Model, embedding?: string): HeadInfo {
+  if (!model.graph.nodes.some((n) => n.op === 'Shape')) return findHead(model.graph, embedding);
+  const copy = cloneModel(model);
+  try {
+    shapeSubgraphs.run(copy, {}, { log: silentLogger });
+  } catch {
+    return findHead(model.graph, embedding);
+  }
+  return findHead(copy.graph, embedding);
 }
 
 const fmtShape = (s: Dim[] | null) => (s ? `[${s.map((d) => d ?? '?').join(', ')}]` : '[?]');
@@ -98,7 +117,7 @@ export function formatInspect(r: InspectReport): string {
   lines.push(`  ops: ${Object.entries(r.ops).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   const h = r.head;
   if (h.found) {
-    lines.push(`head: ${h.classes} classes x ${h.featureDim}-d (${h.weightLayout}, weight ${h.weight}, ${fmtBytes(h.bytes ?? 0)}), ${h.nodes.length} nodes after ${h.normalization}`);
+    lines.push(`head: ${h.description ?? 'classifier'}: ${h.classes} classes x ${h.featureDim}-d (${h.weightLayout}, weight ${h.weight}, ${fmtBytes(h.bytes ?? 0)}), ${h.nodes.length} nodes${h.normalization ? ` after ${h.normalization}` : ''}`);
     lines.push(`  embedding: ${h.embedding}${h.headInputs.length ? `; head-only inputs: ${h.headInputs.join(', ')}` : ''}`);
   } else {
     lines.push(`head: none found (${h.reason ?? 'the graph ends at its embedding'})${h.embedding ? `; embedding: ${h.embedding}` : ''}`);
