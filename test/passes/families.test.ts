@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/cli/log.js';
 import { findHead } from '../../src/analysis/head.js';
 import { inferShapes } from '../../src/ir/shape-infer.js';
+import { encodeOnnx } from '../../src/onnx/export.js';
 import { loadOnnx } from '../../src/onnx/import.js';
 import { readNpz, toFloat32 } from '../../src/parity/npy.js';
 import { optimize } from '../../src/passes/index.js';
@@ -74,6 +75,12 @@ describe('optimize on the model-family fixtures', () => {
       expect(resizes.length).toBe(5);
       for (const r of resizes) expect(r.inputs[2]?.const && r.inputs.length === 3, r.name).toBeTruthy();
     }
+    // deterministic and idempotent: a fresh load optimizes to the same bytes; again changes nothing
+    const bytes = encodeOnnx(m);
+    const again = loadOnnx(join(DIR, c.file));
+    optimize(again, {}, ctx);
+    expect(encodeOnnx(again)).toEqual(bytes);
+    expect(optimize(again, {}, ctx).every((r) => !r.changed)).toBe(true);
     // numbers
     const z = readNpz(join(DIR, c.npz));
     const x = z.get('inputs')!;
