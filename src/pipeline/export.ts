@@ -32,6 +32,7 @@ import { readNpy, readNpz, toFloat32, toFloat64 } from '../parity/npy.js';
 import { addFlipReferences, loadImages, loadReferences, type ReferenceOptions, type ReferenceSet } from '../parity/references.js';
 import { finishParity, type ParityOptions, type ParitySummary } from './parity-step.js';
 import { goldenFromReferences } from '../targets/golden-set.js';
+import { writtenSummary } from './write-summary.js';
 import type { ThresholdOverrides } from '../parity/thresholds.js';
 
 export interface ExportOptions extends ParityOptions {
@@ -129,7 +130,7 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
         const res = await namingFile(modelPath, () => t.write({ model: optimized, contract, precision, outDir: dir.tmp, log, options: options.targetOptions ?? {}, calibration, golden }));
         files.push(...res.files);
         if (res.details) targetDetails[`${t.name}/${precision}`] = res.details;
-        endT(res.files.map((f) => f.path).join(', '));
+        endT(writtenSummary(res.files)); // the model file(s) named, the golden set and helpers counted (./write-summary.ts)
       }
     }
 

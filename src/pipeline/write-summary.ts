@@ -1,0 +1,20 @@
+/**
+ * The log line of a bundle writer's step ("writing onnx fp32: ..."): what a
+ * reader of a CI log looks for first is the model file(s) a target wrote (role
+ * model or weights, in the writer's order), so those are named in full; the
+ * golden set beside them and the helper files (runtime, types, page,
+ * package.json) are said apart, briefly, by kind and count:
+ *
+ *   onnx/model.fp32.onnx; + golden set, 3 helper files
+ *
+ * The full list of every file is in manifest.json (and --json).
+ */
+import type { BundleFile } from '../targets/target.js';
+
+export function writtenSummary(files: readonly BundleFile[]): string {
+  const models = files.filter((f) => f.role === 'model' || f.role === 'weights').map((f) => f.path);
+  const golden = files.filter((f) => f.role === 'golden').length;
+  const helpers = files.length - models.length - golden;
+  const also = [golden && (golden === 1 ? 'golden set' : `${golden} golden sets`), helpers && `${helpers} helper file${helpers === 1 ? '' : 's'}`].filter(Boolean);
+  return [models.join(', ') || 'no model file', ...(also.length ? [`+ ${also.join(', ')}`] : [])].join('; ');
+}

@@ -1,0 +1,23 @@
+/**
+ * The writer step's log line: model/weights files named in the writer's order,
+ * golden sets and helper files counted (src/pipeline/write-summary.ts). The file
+ * lists are those the onnx and tfjs writers return (test/cli/progress.test.ts
+ * checks the real line of an onnx export).
+ */
+import { describe, expect, it } from 'vitest';
+import type { BundleFile } from '../../src/targets/target.js';
+import { writtenSummary } from '../../src/pipeline/write-summary.js';
+
+const f = (path: string, role: BundleFile['role']): BundleFile => ({ path, target: 'tfjs', precision: 'fp16', role });
+
+describe('writtenSummary', () => {
+  it('names the model and weights files, counts the golden set and helpers', () => {
+    const tfjs = [f('tfjs/fp16/model.json', 'model'), f('tfjs/fp16/group1-shard1of1.bin', 'weights'), f('tfjs/fp16/sf2-tfjs.js', 'runtime'), f('tfjs/fp16/sf2-tfjs.d.ts', 'types'), f('tfjs/fp16/package.json', 'runtime'), f('tfjs/fp16/golden.bin', 'golden')];
+    expect(writtenSummary(tfjs)).toBe('tfjs/fp16/model.json, tfjs/fp16/group1-shard1of1.bin; + golden set, 3 helper files');
+  });
+  it('says what is there and only that', () => {
+    expect(writtenSummary([f('onnx/model.fp32.onnx', 'model')])).toBe('onnx/model.fp32.onnx');
+    expect(writtenSummary([f('onnx/model.fp32.onnx', 'model'), f('onnx/sf2-ort.js', 'runtime')])).toBe('onnx/model.fp32.onnx; + 1 helper file');
+    expect(writtenSummary([f('a/golden.bin', 'golden'), f('b/golden.bin', 'golden')])).toBe('no model file; + 2 golden sets');
+  });
+});
