@@ -22,13 +22,13 @@
  *   - leftovers of killed runs (`.<name>.tmp-<pid>-*` folders and locks whose
  *     process is gone) are removed by the next run to the same --out.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
-  accessSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeSync,
+  accessSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
-import { knownDigest } from '../file-digests.js';
+import { sha256FileSync } from '../data/sha256.js';
 
 /** Files a bundle folder may hold besides those its manifest lists. */
 const BUNDLE_EXTRAS = new Set(['manifest.json', 'SIGNATURE', 'manifest.sig', 'MODEL_CARD.md', 'SHA256SUMS']);
@@ -60,7 +60,7 @@ function real(p: string): string {
 /** True when `a` is `b` or a parent folder of `b`. */
 function isSameOrParent(a: string, b: string): boolean {
   const rel = relative(a, b);
-  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && rel !== '..');
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
 function alive(pid: number): boolean {
@@ -319,28 +319,5 @@ export async function sha256File(path: string): Promise<string> {
   return sha256FileSync(path);
 }
 
-let hashBuffer: Buffer | undefined;
-
-/**
- * sha256 of a file through one reused 4 MiB buffer: no per-chunk allocation
- * (fresh memory is slow to fault in on some VMs, and a 1.5 GB model would
- * otherwise allocate 1.5 GB of short-lived chunks).
- */
-export function sha256FileSync(path: string): string {
-  const known = knownDigest(path); // hashed by its writer as it was written (src/file-digests.ts)
-  if (known) return known;
-  const h = createHash('sha256');
-  const buf = (hashBuffer ??= Buffer.allocUnsafe(1 << 22)); // one per process
-  const fd = openSync(path, 'r');
-  try {
-    for (let pos = 0; ; ) {
-      const n = readSync(fd, buf, 0, buf.length, pos);
-      if (n <= 0) break;
-      h.update(buf.subarray(0, n));
-      pos += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return h.digest('hex');
-}
+/** sha256 of a file (src/data/sha256.ts). */
+export { sha256FileSync };
