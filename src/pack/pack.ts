@@ -10,7 +10,7 @@
  * (manifest.json, the parity reports, the target folders), plus a generated
  * MODEL_CARD.md and SHA256SUMS (sha256sum format, over every other file).
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../data/sha256.js';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -80,7 +80,7 @@ export async function packBundle(dir: string, options: PackOptions = {}): Promis
     }
     writeFileSync(join(top, 'MODEL_CARD.md'), modelCard(manifest, report, files.map((f) => ({ path: f, bytes: statSync(join(root, f)).size }))));
     const summed = listFiles(top).filter((f) => f !== 'SHA256SUMS');
-    const sums = summed.map((f) => `${createHash('sha256').update(readFileSync(join(top, f))).digest('hex')}  ${f}\n`).join('');
+    const sums = summed.map((f) => `${sha256Hex(readFileSync(join(top, f)))}  ${f}\n`).join('');
     writeFileSync(join(top, 'SHA256SUMS'), sums);
     const entries = listFiles(top).map((f) => `${name}/${f}`);
     const dirs = [...new Set(entries.flatMap((e) => ancestorsOf(e)))].sort();
@@ -107,7 +107,7 @@ export async function packBundle(dir: string, options: PackOptions = {}): Promis
     const bytes = readFileSync(out);
     void manifest;
     const parityFailed = manifest.parity && manifest.parity.pass !== true ? failingResults(manifest, report) : undefined;
-    return { file: out, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex'), entries, ...(parityFailed ? { parityFailed } : {}) };
+    return { file: out, bytes: bytes.byteLength, sha256: sha256Hex(bytes), entries, ...(parityFailed ? { parityFailed } : {}) };
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }

@@ -30,10 +30,10 @@
  *
  * Files are hashed before the runs, so the report says exactly what was measured.
  */
+import { filesDigest, sha256Hex } from '../data/sha256.js';
 import { statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, basename } from 'node:path';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../cli/log.js';
 import { silentLogger } from '../cli/log.js';
@@ -79,13 +79,13 @@ export interface ParityInput {
 export const DEFAULT_BATCH = 8;
 
 function sha256(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
+  return sha256Hex(readFileSync(path));
 }
 
 /** The reference part of the report. */
 export function summarizeReference(ref: ReferenceSet, refPairScores: readonly number[]): ReferenceSummary {
   const files = ref.files.map((f) => ({ name: basename(f.path), sha256: f.sha256, bytes: f.bytes }));
-  const digest = files.length === 1 ? files[0]!.sha256 : createHash('sha256').update(files.map((f) => `${f.sha256}  ${f.name}\n`).sort().join('')).digest('hex');
+  const digest = filesDigest(files);
   return {
     kind: ref.kind,
     description: ref.description,

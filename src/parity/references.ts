@@ -36,6 +36,7 @@
  * cosine is undefined), pair indices in range. Any failure is an InputError
  * (exit 3) with a one-line reason.
  */
+import { sha256Hex } from '../data/sha256.js';
 import { ortRefusal } from './ort-errors.js';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -121,7 +122,7 @@ function fail(code: string, msg: string, hint?: string): never {
 
 function hashFile(path: string): ReferenceFile {
   const b = readFileSync(path);
-  return { path, sha256: createHash('sha256').update(b).digest('hex'), bytes: b.length };
+  return { path, sha256: sha256Hex(b), bytes: b.length };
 }
 
 export { mulberry32 };
@@ -367,7 +368,7 @@ export async function loadImages(dir: string, h: number, w: number, mean: readon
   names.forEach((name, i) => {
     const path = join(dir, name);
     const bytes = readFileSync(path);
-    files.push({ path, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length });
+    files.push({ path, sha256: sha256Hex(bytes), bytes: bytes.length });
     let img: { width: number; height: number; data: Uint8Array };
     try {
       img = extname(name).toLowerCase() === '.png' ? PNG.sync.read(bytes) : jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 256 });

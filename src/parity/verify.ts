@@ -46,6 +46,7 @@
  * The embedded publicKey is informative only: verification uses the key the
  * user passes, never the one in the file.
  */
+import { sha256Hex } from '../data/sha256.js';
 import { createHash, createPrivateKey, createPublicKey, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -88,7 +89,7 @@ export interface VerifyResult {
 }
 
 function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return sha256Hex(bytes);
 }
 
 /** Every entry under `root` as '/'-separated paths: regular files, and anything else flagged. */

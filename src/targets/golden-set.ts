@@ -34,7 +34,7 @@
  * rows). A self-test passes when every row's output is finite and its cosine to
  * the stored embedding is at least header.thresholds.minCosine.
  */
-import { createHash } from 'node:crypto';
+import { filesDigest, sha256Hex } from '../data/sha256.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
 import { InputError } from '../errors.js';
@@ -107,7 +107,7 @@ export interface GoldenFile {
   readonly dataSha256: string;
 }
 
-const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+const sha256 = sha256Hex;
 
 export interface GoldenOptions {
   readonly reference?: string;
@@ -124,10 +124,10 @@ export interface GoldenOptions {
   readonly log: Logger;
 }
 
-/** The digest parity puts in its report for these references (kept identical to summarizeReference). */
+/** The digest parity puts in its report for these references (filesDigest, as summarizeReference). */
 export function referenceDigest(ref: ReferenceSet): string {
   const files = ref.files.map((f) => ({ name: basename(f.path), sha256: f.sha256 }));
-  return files.length === 1 ? files[0]!.sha256 : createHash('sha256').update(files.map((f) => `${f.sha256}  ${f.name}\n`).sort().join('')).digest('hex');
+  return filesDigest(files);
 }
 
 /** Load the references as parity will, and take the golden rows from them. */
