@@ -4,13 +4,11 @@
  * squeeze-excite net, an NHWC-input model, opensphere's 2023 head) exported with
  * --target web at fp32, fp16 and int8 and checked against its PyTorch reference on
  * onnxruntime-node cpu, tfjs wasm and the WebGPU bundle on Dawn, 4 rows each (one
- * run per family keeps CI small). Default thresholds (docs/parity.md).
- *
- * The NHWC model gets onnx and tfjs only: the WebGPU target refuses an NHWC input
- * (exit 4, checked here) until it learns that layout.
+ * run per family keeps CI small). Default thresholds (docs/parity.md). The NHWC
+ * model's references are NHWC, and every bundle keeps that input layout.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES } from '../helpers/fixtures.js';
@@ -22,19 +20,19 @@ const FAMILIES = ['mfn_insight', 'mfn_dw', 'facenet160', 'ghostv2', 'se80', 'sfn
 describe.skipIf(!existsSync(DIR))('model families: --target web --precision fp32,fp16,int8', () => {
   it.each(FAMILIES)('%s', async (name) => {
     const out = join(mkdtempSync(join(tmpdir(), 'sf2-fam-')), 'b');
-    const nhwc = name === 'nhwc';
-    const targets = nhwc ? 'onnx,tfjs' : 'web';
-    const runtimes = nhwc ? 'onnxruntime-node/cpu,tfjs-node/wasm' : 'onnxruntime-node/cpu,tfjs-node/wasm,dawn-node/webgpu';
+    const targets = 'web';
+    const runtimes = 'onnxruntime-node/cpu,tfjs-node/wasm,dawn-node/webgpu';
     const r = await cli(join(DIR, `${name}.onnx`), '--target', targets, '--precision', 'fp32,fp16,int8', '--reference', join(DIR, `${name}.npz`), '--runtime', runtimes, '--rows', '4', '--out', out, '--json');
     expect(r.status, r.stderr.slice(-3000)).toBe(0);
     const res = JSON.parse(r.stdout);
     expect(res.ok).toBe(true);
     const ran = new Set(res.parity.results.map((x: { target: string; precision: string }) => `${x.target}/${x.precision}`));
-    for (const t of targets === 'web' ? ['onnx', 'tfjs', 'webgpu'] : targets.split(',')) for (const p of ['fp32', 'fp16', 'int8']) expect(ran, `${t}/${p}`).toContain(`${t}/${p}`);
-    if (nhwc) {
-      const w = await cli(join(DIR, 'nhwc.onnx'), '--target', 'webgpu', '--precision', 'fp32', '--no-parity', '--out', `${out}-webgpu`);
-      expect(w.status).toBe(4);
-      expect(w.stderr).toMatch(/webgpu/);
+    for (const t of ['onnx', 'tfjs', 'webgpu']) for (const p of ['fp32', 'fp16', 'int8']) expect(ran, `${t}/${p}`).toContain(`${t}/${p}`);
+    if (name === 'nhwc') {
+      const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+      expect(m.model.input).toMatchObject({ layout: 'NHWC', shape: ['batch', 112, 112, 3] });
+      expect(JSON.parse(readFileSync(join(out, 'webgpu', 'fp32', 'model.json'), 'utf8')).input.layout).toBe('NHWC');
+      expect(JSON.parse(readFileSync(join(out, 'tfjs', 'fp32', 'model.json'), 'utf8')).userDefinedMetadata.sf2Export.input.layout).toBe('NHWC');
     }
   });
 });
