@@ -6,8 +6,17 @@
  * Graph optimizations are left at onnxruntime's default ('all'): the numbers
  * measured are those a user of the bundle gets (QDQ groups fused into QLinear
  * kernels, float16 islands inserted by onnxruntime itself).
+ *
+ * A Model is handed to onnxruntime as a file: saveOnnx streams it (lazy weights
+ * computed chunk by chunk) into a temporary folder, onnxruntime loads it from
+ * there, and the folder is removed. Encoding it into one buffer instead would
+ * hold every weight twice more in this process (the materialized tensors and
+ * the encoded protobuf) on top of onnxruntime's own copy.
  */
-import { encodeOnnx } from '../onnx/export.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { saveOnnx } from '../onnx/export.js';
 import type { Model } from '../ir/model.js';
 import { InputError, UnsupportedError } from '../errors.js';
 import { paddedBatches, realRows, runPaddedBatches } from '../data/padded-batches.js';
@@ -47,10 +56,9 @@ export async function forEachBatch(
   opts: RunOptions = {},
 ): Promise<void> {
   const ort = await loadOrt();
-  const bytes = model instanceof Uint8Array ? model : encodeOnnx(model);
   let session: import('onnxruntime-node').InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, {
+    session = await createSession(ort, model, {
       executionProviders: [opts.executionProvider ?? 'cpu'],
       graphOptimizationLevel: opts.optimization ?? 'all',
       logSeverityLevel: 4, // fatal only: refusals come back as one clean InputError line, not native log lines
@@ -99,6 +107,19 @@ function batching(model: Model | undefined, opts: RunOptions): { batch: number; 
   return typeof dim === 'number' && dim > 0 ? { batch: dim, fixed: true } : { batch: Math.max(1, opts.batch ?? 16), fixed: false };
 }
 
+/** A session of `model` (encoded bytes as they are; a Model through a temporary file, see the header). */
+async function createSession(ort: Ort, model: Model | Uint8Array, options: import('onnxruntime-node').InferenceSession.SessionOptions): Promise<import('onnxruntime-node').InferenceSession> {
+  if (model instanceof Uint8Array) return ort.InferenceSession.create(model, options);
+  const dir = mkdtempSync(join(tmpdir(), 'sf2-ort-'));
+  try {
+    const file = join(dir, 'model.onnx');
+    saveOnnx(model, file, { externalData: 'auto' });
+    return await ort.InferenceSession.create(file, options);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function firstLine(e: unknown): string {
   // eslint-disable-next-line no-control-regex
   const m = (e instanceof Error ? e.message : String(e)).replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
@@ -117,7 +138,7 @@ export async function openRunner(model: Model, opts: RunOptions = {}): Promise<R
   const inputName = model.graph.realInputs()[0]!.name;
   let session: import('onnxruntime-node').InferenceSession;
   try {
-    session = await ort.InferenceSession.create(encodeOnnx(model), {
+    session = await createSession(ort, model, {
       executionProviders: [opts.executionProvider ?? 'cpu'],
       graphOptimizationLevel: opts.optimization ?? 'all',
       logSeverityLevel: 4, // fatal only: refusals come back as one clean InputError line, not native log lines
