@@ -112,7 +112,7 @@ function mutateProto(r: Rand, p: Proto): void {
     case 4: if (n?.input?.length) n.input[int(r, n.input.length)] = pick(r, ['', 'no_such_value', ...names]); break;
     case 5: if (n) n.opType = pick(r, OPS); break;
     case 6: if (n?.output?.length) n.output[0] = pick(r, ['', ...names]); break;
-    case 7: if (n?.attribute?.length) { const a = pick(r, n.attribute); a.i = pick(r, HUGE); a.ints = (a.ints ?? [0]).map(() => pick(r, HUGE)); a.type = pick(r, [a.type ?? 0, 0, 99, 7]); } break;
+    case 7: if (n?.attribute?.length) { const a = pick(r, n.attribute); a.i = pick(r, HUGE); a.ints = (a.ints ?? [0]).map(() => pick(r, HUGE)); a.type = pick(r, [a.type ?? 0, 0, 99, 7]) as typeof a.type; } break;
     case 8: if (t) t.dims = (t.dims ?? []).map((d) => (r() < 0.5 ? pick(r, HUGE) : d)); break;
     case 9: if (t) t.dataType = pick(r, [0, 1, 7, 10, 16, 99, 8]); break;
     case 10: if (t) { t.rawData = new Uint8Array(int(r, 16)); t.floatData = r() < 0.5 ? [1] : []; } break;
