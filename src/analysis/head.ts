@@ -4,7 +4,8 @@
  * SphereFace2's training head computes, after the backbone's embedding E:
  *     cos    = normalize(E) @ normalize(W)          W: (D x C) or (C x D)
  *     logits = r * (g(cos) [- m ...]) + b          elementwise ops
- * (../shared/docs/sphereface2.md). So the head starts at a MatMul or Gemm whose
+ * (the SphereFace2 head of the reference code, opensphere's
+ * model/head/sphereface2.py; training only). So the head starts at a MatMul or Gemm whose
  * one operand is constant (derived from initializers only) and whose other
  * operand is an L2 normalization of E. Normalization is recognized by what it
  * computes, not how it is spelled: LpNormalization(E, p=2), or a Div(E, s) /

@@ -13,8 +13,8 @@
  *   values without annotations                  dtype + shape from inferShapes (../ir/shape-infer.ts)
  *
  * H and W come from the model's input; when the model leaves them symbolic they
- * come from options.inputSize, else 112 x 112 (every SphereFace2 backbone:
- * ../../shared/docs/sphereface2.md), and the report says which.
+ * come from options.inputSize, else 112 x 112 (every SphereFace2 backbone
+ * takes aligned 112 x 112 faces), and the report says which.
  *
  * Making a fixed batch symbolic: all inferred shapes of computed values are
  * dropped (they carry the old batch) and inferred again from [N, ...]; a

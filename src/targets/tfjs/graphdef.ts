@@ -1,6 +1,7 @@
 /**
  * TensorFlow GraphDef in proto3 JSON, as `@tensorflow/tfjs-converter` reads it
- * from model.json's `modelTopology` (../shared/docs/formats.md):
+ * from model.json's `modelTopology` (a tfjs graph model's model.json holds
+ * {format: 'graph-model', modelTopology, weightsManifest}):
  *   node  {name, op, input: ["src", "src:1"], attr: {key: AttrValue}}
  *   AttrValue sets one of s (base64), i (int64 as a string), f, b, type,
  *   shape, tensor, or list {s|i|f|b|type|shape: [...]}.

@@ -1,6 +1,8 @@
 /**
  * Weight quantization for tfjs bundles. The tfjs weights manifest knows only
- * per-tensor schemes (../shared/docs/formats.md); a loaded weight is float32
+ * per-tensor schemes (each weight's entry carries at most one quantization
+ * {dtype: uint8 | uint16 | float16, min?, scale?}, no per-channel scales;
+ * uint8/uint16 decode as v * scale + min); a loaded weight is float32
  * again, computed by tfjs as fround(v * scale + min).
  *
  *   fp16        manifest {dtype: 'float16'}: IEEE binary16 bits, round to nearest

@@ -21,7 +21,7 @@
  *   prologue: affine -> conv where the affine's output is read only by convs: the conv
  *     applies x*s[c]+t[c] to in-bounds taps and keeps 0 for padding, which is what
  *     Conv(pad(affine(x))) computes (folding the affine into the weights would not be
- *     exact at the borders, ../../../shared/docs/sphereface2.md).
+ *     exact at the borders: the padded zeros would get the shift t too).
  *   elementwise chains: affine/activation/add nodes that cannot join a conv form one
  *     elementwise layer each run of single-consumer nodes.
  */
