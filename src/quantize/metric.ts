@@ -52,37 +52,28 @@ export function rowCosines(ref: Float32Array, q: Float32Array, dim: number): Flo
   if (ref.length !== q.length || ref.length % dim !== 0) throw new RangeError(`embedding sizes differ: ${ref.length} vs ${q.length} (dim ${dim})`);
   const n = ref.length / dim;
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let rq = 0, rr = 0, qq = 0;
-    for (let k = i * dim; k < (i + 1) * dim; k++) {
-      const a = ref[k]!, b = q[k]!;
-      rq += a * b;
-      rr += a * a;
-      qq += b * b;
-    }
-    // A zero or non-finite embedding has no direction: cosine -1 (worst), never NaN.
-    const c = rq / Math.sqrt(rr * qq);
-    out[i] = Number.isFinite(c) ? c : -1;
-  }
+  for (let i = 0; i < n; i++) out[i] = cosine(ref, i * dim, q, i * dim, dim);
   return out;
+}
+
+/** cos(x[xo : xo + d], y[yo : yo + d]); a zero or non-finite vector has no direction: -1 (worst), never NaN. */
+function cosine(x: Float32Array, xo: number, y: Float32Array, yo: number, d: number): number {
+  let xy = 0, xx = 0, yy = 0;
+  for (let k = 0; k < d; k++) {
+    const a = x[xo + k]!, b = y[yo + k]!;
+    xy += a * b;
+    xx += a * a;
+    yy += b * b;
+  }
+  const c = xy / Math.sqrt(xx * yy);
+  return Number.isFinite(c) ? c : -1;
 }
 
 /** Cosine similarity of each pair within one set of embeddings. */
 export function pairScores(emb: Float32Array, dim: number, p: Pairs): Float64Array {
   const m = p.issame.length;
   const out = new Float64Array(m);
-  for (let j = 0; j < m; j++) {
-    const a = p.pairs[2 * j]!, b = p.pairs[2 * j + 1]!;
-    let ab = 0, aa = 0, bb = 0;
-    for (let k = 0; k < dim; k++) {
-      const x = emb[a * dim + k]!, y = emb[b * dim + k]!;
-      ab += x * y;
-      aa += x * x;
-      bb += y * y;
-    }
-    const c = ab / Math.sqrt(aa * bb);
-    out[j] = Number.isFinite(c) ? c : -1;
-  }
+  for (let j = 0; j < m; j++) out[j] = cosine(emb, p.pairs[2 * j]! * dim, emb, p.pairs[2 * j + 1]! * dim, dim);
   return out;
 }
 
