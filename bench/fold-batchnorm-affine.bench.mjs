@@ -26,16 +26,7 @@ const lib = await import(resolve(root, 'dist/index.js'));
 const { Graph, Model, TensorData, attr, encodeOnnx, loadOnnx, optimize } = lib;
 const { createLogger } = await import(resolve(root, 'dist/cli/log.js'));
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { mulberry32: rng } = await import(resolve(root, 'dist/data/synthetic.js')); // the PRNG of the synthetic references
 const floats = (n, r, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
 
 /** x -> 8 x (BN or Mul+Add -> Relu) on [n, c, h, w]. */
