@@ -3,7 +3,7 @@
  * docs/parity-report.schema.json). Everything in it is deterministic for the
  * same bundle, references, options and machine: no timestamps, no timings.
  */
-import type { AdapterInfo } from './runtime.js';
+import type { RuntimeInfo } from './runtime.js';
 import type { ParityMetrics, ParitySeries } from './metrics.js';
 import type { Thresholds } from './thresholds.js';
 
@@ -21,14 +21,9 @@ export interface MeasuredFile {
   readonly role: string;
 }
 
-export interface RuntimeEnvironment {
+/** A runtime as the report records it: its registry id and what it said about itself. */
+export interface RuntimeEnvironment extends RuntimeInfo {
   readonly id: string;
-  readonly engine: string;
-  readonly version: string;
-  readonly device: 'cpu' | 'gpu';
-  readonly backend: string;
-  readonly adapter?: AdapterInfo;
-  readonly notes?: readonly string[];
 }
 
 export interface Environment {
