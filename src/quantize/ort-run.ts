@@ -56,16 +56,7 @@ export async function forEachBatch(
   opts: RunOptions = {},
 ): Promise<void> {
   const ort = await loadOrt();
-  let session: import('onnxruntime-node').InferenceSession;
-  try {
-    session = await createSession(ort, model, {
-      executionProviders: [opts.executionProvider ?? 'cpu'],
-      graphOptimizationLevel: opts.optimization ?? 'all',
-      logSeverityLevel: 4, // fatal only: refusals come back as one clean InputError line, not native log lines
-    });
-  } catch (e) {
-    throw new InputError('onnxruntime', `onnxruntime cannot load the model: ${firstLine(e)}`, 'run `sf2-export inspect` on the model; report the bug if it is an exported bundle');
-  }
+  const session = await openSession(ort, model, opts);
   try {
     const inputName = session.inputNames[0]!;
     const n = input.dims[0]!;
@@ -120,6 +111,19 @@ async function createSession(ort: Ort, model: Model | Uint8Array, options: impor
   }
 }
 
+/** A session for the quantizer's runs (`opts`: provider, optimization level); a refusal is one InputError line. */
+async function openSession(ort: Ort, model: Model | Uint8Array, opts: RunOptions): Promise<import('onnxruntime-node').InferenceSession> {
+  try {
+    return await createSession(ort, model, {
+      executionProviders: [opts.executionProvider ?? 'cpu'],
+      graphOptimizationLevel: opts.optimization ?? 'all',
+      logSeverityLevel: 4, // fatal only: refusals come back as one clean InputError line, not native log lines
+    });
+  } catch (e) {
+    throw new InputError('onnxruntime', `onnxruntime cannot load the model: ${firstLine(e)}`, 'run `sf2-export inspect` on the model; report the bug if it is an exported bundle');
+  }
+}
+
 function firstLine(e: unknown): string {
   // eslint-disable-next-line no-control-regex
   const m = (e instanceof Error ? e.message : String(e)).replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
@@ -136,16 +140,7 @@ export async function openRunner(model: Model, opts: RunOptions = {}): Promise<R
   const ort = await loadOrt();
   const { batch, fixed } = batching(model, opts);
   const inputName = model.graph.realInputs()[0]!.name;
-  let session: import('onnxruntime-node').InferenceSession;
-  try {
-    session = await createSession(ort, model, {
-      executionProviders: [opts.executionProvider ?? 'cpu'],
-      graphOptimizationLevel: opts.optimization ?? 'all',
-      logSeverityLevel: 4, // fatal only: refusals come back as one clean InputError line, not native log lines
-    });
-  } catch (e) {
-    throw new InputError('onnxruntime', `onnxruntime cannot load the model: ${firstLine(e)}`);
-  }
+  const session = await openSession(ort, model, opts);
   return {
     async run(input, output, switches = {}) {
       const flags: Record<string, import('onnxruntime-node').Tensor> = {};
