@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError, ParityError, UnverifiedError, UsageError } from '../errors.js';
 import type { ModelContract } from '../pipeline/contract.js';
-import { MANIFEST_FILE } from '../pipeline/manifest.js';
+import { MANIFEST_FILE, readManifest as readBundleManifest } from '../pipeline/manifest.js';
 import { PRECISIONS, type Precision } from '../pipeline/precision.js';
 import { TARGET_NAMES, type BundleFile, type TargetName } from '../targets/target.js';
 import { limitReferences, paritySummary } from '../parity/run.js';
@@ -79,18 +79,8 @@ interface ManifestOnDisk {
 }
 
 function readManifest(dir: string): ManifestOnDisk {
-  const p = join(dir, MANIFEST_FILE);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a folder`, 'pass a bundle folder written by sf2-export');
-  let m: ManifestOnDisk;
-  try {
-    m = JSON.parse(readFileSync(p, 'utf8')) as ManifestOnDisk;
-  } catch (e) {
-    throw new InputError('bundle', `${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `not valid JSON (${(e as Error).message})`}`, 'pass a bundle folder written by sf2-export');
-  }
-  if (!m.model || !m.model.input || typeof m.model.embeddingDim !== 'number' || !m.model.output || !Array.isArray(m.files)) {
-    throw new InputError('bundle', `${p} lacks model.input, model.embeddingDim, model.output or files`, 'was it written by this version of sf2-export?');
-  }
-  return m;
+  return readBundleManifest(dir) as unknown as ManifestOnDisk; // checked field by field (InputError, exit 3)
 }
 
 function positiveInt(flag: string, v: string | undefined): number | undefined {

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import * as tar from 'tar';
 import { InputError, ParityError, UsageError } from '../errors.js';
 import { listFiles } from '../pipeline/bundle-dir.js';
-import { MANIFEST_FILE, type Manifest } from '../pipeline/manifest.js';
+import { readManifest, type Manifest } from '../pipeline/manifest.js';
 import { modelCard } from './model-card.js';
 
 export const FIXED_MTIME = new Date('2000-01-01T00:00:00Z');
@@ -39,15 +39,8 @@ export interface PackResult {
   readonly parityFailed?: readonly string[];
 }
 
-export function readManifest(dir: string): Manifest {
-  const p = join(dir, MANIFEST_FILE);
-  if (!existsSync(p)) throw new InputError('bundle', `${dir} has no ${MANIFEST_FILE}`, 'pack a folder written by sf2-export');
-  try {
-    return JSON.parse(readFileSync(p, 'utf8')) as Manifest;
-  } catch (e) {
-    throw new InputError('bundle', `${p} is not valid JSON: ${(e as Error).message}`);
-  }
-}
+/** DIR/manifest.json, checked field by field (InputError, exit 3): the one reader in ../pipeline/manifest.ts. */
+export { readManifest };
 
 export async function packBundle(dir: string, options: PackOptions = {}): Promise<PackResult> {
   const root = resolve(dir);

@@ -52,7 +52,7 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, UsageError, VerifyError } from '../errors.js';
-import { MANIFEST_FILE } from '../pipeline/manifest.js';
+import { MANIFEST_FILE, manifestProblems } from '../pipeline/manifest.js';
 import { checkSchema, type Schema } from './schema-check.js';
 import { failures as thresholdFailures, DEFAULT_THRESHOLDS } from './thresholds.js';
 import { REPORT_JSON, reportPasses, resultLabel, type ParityReport } from './report.js';
@@ -167,7 +167,7 @@ export function signaturePayload(dir: string): Buffer {
   const manifestBytes = readFileSync(join(dir, MANIFEST_FILE));
   const m = JSON.parse(manifestBytes.toString('utf8')) as ManifestLike;
   const lines = [`${sha256(manifestBytes)}  ${MANIFEST_FILE}`];
-  for (const f of m.files ?? []) {
+  for (const f of Array.isArray(m?.files) ? m.files : []) {
     const p = String(f.path);
     lines.push(`${sha256(readFileSync(join(dir, p)))}  ${p}`);
   }
@@ -217,8 +217,10 @@ export function verifyBundleDir(dir: string, options: VerifyOptions = {}): Verif
   try {
     manifestBytes = readFileSync(join(dir, MANIFEST_FILE));
     manifest = JSON.parse(manifestBytes.toString('utf8')) as ManifestLike;
-    if (!manifest || typeof manifest !== 'object' || !Array.isArray(manifest.files)) {
-      problems.push(`${MANIFEST_FILE} has no file list`);
+    const shape = manifestProblems(manifest);
+    if (shape.length) {
+      // Not the shape sf2-export writes (hand-made, truncated): named field by field, nothing below reads it.
+      problems.push(...shape.map((p) => `${MANIFEST_FILE}: ${p}`));
       manifest = undefined;
     } else {
       if (stableStringify(manifest) !== manifestBytes.toString('utf8')) problems.push(`${MANIFEST_FILE} is not in the canonical form sf2-export writes (edited by hand?)`);
