@@ -15,7 +15,7 @@ import type { Graph } from '../ir/graph.js';
 import type { Node } from '../ir/node.js';
 import type { TensorData } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
-import { isSame } from './conv-geometry.js';
+import { isSame } from '../ir/conv-geometry.js';
 
 export type BnPattern = 'conv-bn' | 'bn-conv' | 'bn-flatten-gemm' | 'gemm-bn' | 'standalone';
 

@@ -9,6 +9,7 @@
  *   out = floor((in + pad_begin + pad_end - dilation*(k-1) - 1) / stride) + 1
  * Broadcast (numpy rules): align from the right; 1 stretches; equal symbols stay.
  */
+import { isSame, sameOutput } from './conv-geometry.js';
 import { InputError, Sf2Error } from '../errors.js';
 import { DType } from './dtype.js';
 import type { Graph } from './graph.js';
@@ -80,7 +81,7 @@ const reduce: Rule = (n, ins) => {
 
 function spatialOut(inp: Dim, k: number, stride: number, dil: number, pb: number, pe: number, autoPad: string, ceil = false): Dim {
   if (typeof inp !== 'number') return null;
-  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') return Math.ceil(inp / stride);
+  if (isSame(autoPad)) return sameOutput(inp, stride);
   const eff = dil * (k - 1) + 1;
   if (autoPad === 'VALID') return Math.floor((inp - eff) / stride) + 1;
   const q = (inp + pb + pe - eff) / stride;

@@ -13,7 +13,7 @@
  *   y = x * s + t,  s = gamma / sqrt(var + eps),  t = beta - mean * s   (float64, then float32)
  * as Mul + AddV2 with per-channel constants in the activation's layout.
  */
-import { isSame, samePads } from '../../analysis/conv-geometry.js';
+import { isSame, samePads } from '../../ir/conv-geometry.js';
 import { bnAffine } from '../../analysis/batchnorm.js';
 import { DType } from '../../ir/dtype.js';
 import type { Node } from '../../ir/node.js';

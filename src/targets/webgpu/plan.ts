@@ -25,7 +25,7 @@
  *   elementwise chains: affine/activation/add nodes that cannot join a conv form one
  *     elementwise layer each run of single-consumer nodes.
  */
-import { isSame, samePads } from '../../analysis/conv-geometry.js';
+import { isSame, samePads } from '../../ir/conv-geometry.js';
 import { bnAffine } from '../../analysis/batchnorm.js';
 import type { Graph } from '../../ir/graph.js';
 import type { Node } from '../../ir/node.js';
