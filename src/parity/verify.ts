@@ -282,7 +282,8 @@ export function verifyBundleDir(dir: string, options: VerifyOptions = {}): Verif
     }
     for (const p of onDisk) if (p !== 'SHA256SUMS' && !seen.has(p)) problems.push(`${p} is not in SHA256SUMS`);
   }
-  for (const p of onDisk) {
+  // (with no readable manifest nothing is listed: that one problem is already said, not once per file)
+  if (manifest) for (const p of onDisk) {
     if (listed.has(p) || p === MANIFEST_FILE || p === SIGNATURE_FILE) continue;
     if (packed && PACK_EXTRAS.includes(p)) continue;
     problems.push(`${p}: not listed in ${MANIFEST_FILE}`);
