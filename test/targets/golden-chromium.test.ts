@@ -22,7 +22,7 @@ const why = typeof chromium === 'string' ? chromium : undefined;
 const root = mkdtempSync(join(tmpdir(), 'sf2-golden-chromium-'));
 const bundle = join(root, 'b');
 
-describe.skipIf(!!why)(`golden set in headless Chromium${why ? ` (skipped: ${why}; run npm run test:setup)` : ''}`, () => {
+describe.skipIf(!!why)(`golden set in headless Chromium${why ? ` (skipped: ${why}; run npm run setup)` : ''}`, () => {
   const args = typeof chromium === 'string' ? [] : chromium.args;
   beforeAll(async () => {
     await exportModel(join(FIXTURES, 'sfnet10bn.eval.onnx'), { targets: ['tfjs', 'webgpu'], precisions: ['fp32'], reference: join(FIXTURES, 'sfnet10bn.npz'), out: bundle, force: true, skipParity: true });

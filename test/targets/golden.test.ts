@@ -129,7 +129,7 @@ describe('sf2-tfjs.js on tfjs cpu and wasm', () => {
 });
 
 const dawnWhy = await dawnUnavailable();
-describe.skipIf(!!dawnWhy)(`sf2.js selfTest() on Dawn${dawnWhy ? ` (skipped: ${dawnWhy}; install Debian chromium for SwiftShader, see test/setup.sh)` : ''}`, () => {
+describe.skipIf(!!dawnWhy)(`sf2.js selfTest() on Dawn${dawnWhy ? ` (skipped: ${dawnWhy}; install Debian chromium for SwiftShader, npm run setup)` : ''}`, () => {
   let h: DawnSelfTest;
   beforeAll(async () => {
     h = await DawnSelfTest.start();
