@@ -30,11 +30,10 @@
  *
  * Files are hashed before the runs, so the report says exactly what was measured.
  */
-import { filesDigest, sha256Hex } from '../data/sha256.js';
+import { filesDigest, sha256FileSync } from '../data/sha256.js';
 import { statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, basename } from 'node:path';
-import { readFileSync } from 'node:fs';
 import type { Logger } from '../cli/log.js';
 import { silentLogger } from '../cli/log.js';
 import { runPaddedBatches } from '../data/padded-batches.js';
@@ -78,8 +77,9 @@ export interface ParityInput {
 
 export const DEFAULT_BATCH = 8;
 
+/** A bundle file's digest: its writer's (recorded as it was written) or read through one 4 MiB buffer, never the whole file. */
 function sha256(path: string): string {
-  return sha256Hex(readFileSync(path));
+  return sha256FileSync(path);
 }
 
 /** The reference part of the report. */

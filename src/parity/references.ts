@@ -36,7 +36,7 @@
  * cosine is undefined), pair indices in range. Any failure is an InputError
  * (exit 3) with a one-line reason.
  */
-import { sha256Hex } from '../data/sha256.js';
+import { sha256FileSync, sha256Hex } from '../data/sha256.js';
 import { ortRefusal } from './ort-errors.js';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -120,9 +120,9 @@ function fail(code: string, msg: string, hint?: string): never {
   throw new InputError(code, msg, hint ?? 'see docs/parity.md for the reference format');
 }
 
+/** A file's digest and size, read through one 4 MiB buffer: the original model can be GBs, and is never held whole. */
 function hashFile(path: string): ReferenceFile {
-  const b = readFileSync(path);
-  return { path, sha256: sha256Hex(b), bytes: b.length };
+  return { path, sha256: sha256FileSync(path), bytes: statSync(path).size };
 }
 
 export { mulberry32 };
@@ -317,8 +317,11 @@ export async function openOriginal(path: string, embedding?: string, load: Origi
     rmSync(dir, { recursive: true, force: true });
   }
   const o = ort();
+  // The closures below hold the embedding's name, not `cut`: the model (all of a .pth's weights)
+  // is garbage once onnxruntime has its own copy, not kept alive next to it while the runner is open.
+  const cutName = cut.embedding;
   return {
-    embedding: cut.embedding,
+    embedding: cutName,
     inputName,
     ...(fixedBatch ? { fixedBatch } : {}),
     async run(x, dims) {
@@ -328,9 +331,9 @@ export async function openOriginal(path: string, embedding?: string, load: Origi
       } catch (e) {
         throw ortRefusal(path, 'run', e);
       }
-      const t = r[cut.embedding] ?? Object.values(r)[0]!;
+      const t = r[cutName] ?? Object.values(r)[0]!;
       if (t.type !== 'float32' || t.dims.length !== 2 || t.dims[0] !== dims[0]) {
-        throw new InputError('embedding', `${path}: tensor ${cut.embedding} is ${t.type} [${t.dims.join(', ')}], not [N, D] float32`, 'pass --embedding NAME');
+        throw new InputError('embedding', `${path}: tensor ${cutName} is ${t.type} [${t.dims.join(', ')}], not [N, D] float32`, 'pass --embedding NAME');
       }
       return (t.data as Float32Array).slice();
     },
