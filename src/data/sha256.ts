@@ -24,8 +24,14 @@ export function sha256Hex(bytes: Uint8Array | string): string {
 
 let hashBuffer: Buffer | undefined;
 
-export function sha256FileSync(path: string): string {
-  const known = knownDigest(path); // hashed by its writer as it was written
+/**
+ * sha256 of a file, read through one reused 4 MiB buffer. By default a digest
+ * this process's own writer remembered for the unchanged file is returned
+ * without reading it; `verify` passes `{ fromDisk: true }`, since what it
+ * checks is the bytes on disk, never what this process believes it wrote.
+ */
+export function sha256FileSync(path: string, opts: { readonly fromDisk?: boolean } = {}): string {
+  const known = opts.fromDisk ? undefined : knownDigest(path); // hashed by its writer as it was written
   if (known) return known;
   const h = createHash('sha256');
   const buf = (hashBuffer ??= Buffer.allocUnsafe(1 << 22)); // one per process

@@ -46,7 +46,7 @@
  * The embedded publicKey is informative only: verification uses the key the
  * user passes, never the one in the file.
  */
-import { sha256Hex } from '../data/sha256.js';
+import { sha256FileSync, sha256Hex } from '../data/sha256.js';
 import { createHash, createPrivateKey, createPublicKey, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -169,7 +169,7 @@ export function signaturePayload(dir: string): Buffer {
   const lines = [`${sha256(manifestBytes)}  ${MANIFEST_FILE}`];
   for (const f of Array.isArray(m?.files) ? m.files : []) {
     const p = String(f.path);
-    lines.push(`${sha256(readFileSync(join(dir, p)))}  ${p}`);
+    lines.push(`${sha256FileSync(join(dir, p), { fromDisk: true })}  ${p}`);
   }
   lines.sort((a, b) => (a.slice(66) < b.slice(66) ? -1 : a.slice(66) > b.slice(66) ? 1 : 0));
   return Buffer.from(`${PAYLOAD}\n${lines.join('\n')}\n`, 'utf8');
@@ -240,7 +240,7 @@ export function verifyBundleDir(dir: string, options: VerifyOptions = {}): Verif
   const hashOf = (p: string) => {
     let h = hashes.get(p);
     if (h === undefined) {
-      h = sha256(readFileSync(join(dir, p)));
+      h = sha256FileSync(join(dir, p), { fromDisk: true });
       hashes.set(p, h);
     }
     return h;
