@@ -45,13 +45,14 @@ export { readManifest };
 export async function packBundle(dir: string, options: PackOptions = {}): Promise<PackResult> {
   const root = resolve(dir);
   if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`${dir} is not a folder`, 'pass a bundle folder written by sf2-export');
-  const manifest = readManifest(root);
   const name = basename(root);
   const out = resolve(options.out ?? `${root}.tgz`);
   if (out.startsWith(root + '/')) throw new UsageError('--out is inside the bundle folder', 'write the tarball elsewhere');
   if (existsSync(out) && !options.force) throw new UsageError(`${out} already exists`, 'pass --force to replace it');
   if (existsSync(out) && !statSync(out).isFile()) throw new UsageError(`--out ${out} is a folder, not a tarball file`, 'pass a file name such as release/model.tgz; --force replaces only a file');
   if (root === out || root.startsWith(out + '/')) throw new UsageError('--out is the bundle folder or one of its parents', 'write the tarball elsewhere');
+  // The command line is checked first (exit 2), then the bundle it names (exit 3).
+  const manifest = readManifest(root);
   const reportPath = join(root, 'parity-report.json');
   const report = existsSync(reportPath) ? readReportLoose(reportPath) : undefined;
   // A release of a bundle whose parity failed is refused, naming what failed, unless asked for.

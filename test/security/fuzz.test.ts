@@ -31,6 +31,8 @@ import { encodeNpz, encodeNpy, readNpy, readNpz } from '../../src/parity/npy.js'
 import { mulberry32 } from '../../src/parity/references.js';
 import { packBundle } from '../../src/pack/pack.js';
 import { verifyBundle } from '../../src/parity/verify.js';
+import { MANIFEST_SCHEMA_VERSION } from '../../src/pipeline/manifest.js';
+import { sha256Hex } from '../../src/data/sha256.js';
 import { chainModel } from './models.js';
 import { runMain } from './cli-run.js';
 
@@ -244,8 +246,10 @@ describe('fuzz', () => {
     const r = mulberry32(SEED + 2);
     const b = join(work, 'tb', 'bundle');
     mkdirSync(join(b, 'onnx'), { recursive: true });
-    writeFileSync(join(b, 'onnx', 'model.fp32.onnx'), encodeOnnx(chainModel(2)));
-    writeFileSync(join(b, 'manifest.json'), JSON.stringify({ tool: { name: 'sf2-export', version: '0' }, source: { path: 'm.onnx', sha256: '0', bytes: 1 }, model: { embeddingDim: 16, output: 'y', input: { name: 'x', shape: ['N', 3, 16, 16], layout: 'NCHW', colorOrder: 'RGB', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] }, flipTTA: 'sum' }, head: {}, passes: [], targets: {}, parity: null, files: [{ path: 'onnx/model.fp32.onnx', target: 'onnx', precision: 'fp32', role: 'model' }] }));
+    const modelBytes = encodeOnnx(chainModel(2));
+    writeFileSync(join(b, 'onnx', 'model.fp32.onnx'), modelBytes);
+    // A hand-made manifest of the shape pack reads (src/pipeline/manifest.ts checks it field by field).
+    writeFileSync(join(b, 'manifest.json'), JSON.stringify({ schemaVersion: MANIFEST_SCHEMA_VERSION, tool: { name: 'sf2-export', version: '0' }, source: { path: 'm.onnx', sha256: '0', bytes: 1 }, model: { embeddingDim: 16, output: 'y', input: { name: 'x', shape: ['N', 3, 16, 16], layout: 'NCHW', colorOrder: 'RGB', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] }, flipTTA: 'sum' }, head: {}, passes: [], targets: {}, parity: null, files: [{ path: 'onnx/model.fp32.onnx', target: 'onnx', precision: 'fp32', role: 'model', sha256: sha256Hex(modelBytes), bytes: modelBytes.length }] }));
     const tgz = join(work, 'tb', 'bundle.tgz');
     await packBundle(b, { out: tgz });
     const gz = readFileSync(tgz);
