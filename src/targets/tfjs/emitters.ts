@@ -84,6 +84,17 @@ function spatialPads(n: Node, input: Value, k: readonly number[], strides: reado
   return { begin: [p[0]!, p[1]!], end: [p[2]!, p[3]!] };
 }
 
+/** The attributes every NHWC Conv2D / DepthwiseConv2dNative (fused or not) carries. */
+function conv2dAttrs(strides: readonly number[], dil: readonly number[], pads: Pads): Record<string, TfAttr> {
+  return {
+    ...T_FLOAT,
+    strides: tfAttr.ints([1, strides[0]!, strides[1]!, 1]),
+    dilations: tfAttr.ints([1, dil[0]!, dil[1]!, 1]),
+    data_format: tfAttr.str('NHWC'),
+    ...padAttrs(pads),
+  };
+}
+
 function padAttrs(p: Pads): Record<string, TfAttr> {
   if ([...p.begin, ...p.end].every((x) => x === 0)) return { padding: tfAttr.str('VALID') };
   return { padding: tfAttr.str('EXPLICIT'), explicit_paddings: tfAttr.ints([0, 0, p.begin[0]!, p.end[0]!, p.begin[1]!, p.end[1]!, 0, 0]) };
@@ -175,13 +186,7 @@ export const emitConv: Emit = (n, cx) => {
     ? cx.b.constF32(`${wv.name}/hwcm`, [kh, kw, cin, o / cin], depthwiseToHwcm(w, cin, o / cin, kh, kw), 'kernel', 2)
     : cx.b.constF32(`${wv.name}/hwio`, [kh, kw, ig, o], oihwToHwio(w, o, ig, kh, kw), 'kernel', 1);
   const act = takeActivation(n.output(0), o, 4);
-  const attrs: Record<string, TfAttr> = {
-    ...T_FLOAT,
-    strides: tfAttr.ints([1, strides[0]!, strides[1]!, 1]),
-    dilations: tfAttr.ints([1, dil[0]!, dil[1]!, 1]),
-    data_format: tfAttr.str('NHWC'),
-    ...padAttrs(pads),
-  };
+  const attrs = conv2dAttrs(strides, dil, pads);
   const out = act ? act.out : n.output(0);
   let ref: string;
   if (bv || act) {
@@ -213,13 +218,7 @@ function emitGroupedConv(n: Node, cx: Converter): void {
   const act = takeActivation(n.output(0), o, 4);
   const bias = bv ? cx.constData(bv) : new Float32Array(o);
   const split = cx.b.op(`${n.name}/split`, 'Split', [cx.b.constI32(`${n.name}/split_axis`, [], [3]), cx.nhwc(x)], { ...T_FLOAT, num_split: tfAttr.int(g) });
-  const attrs: Record<string, TfAttr> = {
-    ...T_FLOAT,
-    strides: tfAttr.ints([1, strides[0]!, strides[1]!, 1]),
-    dilations: tfAttr.ints([1, dil[0]!, dil[1]!, 1]),
-    data_format: tfAttr.str('NHWC'),
-    ...padAttrs(pads),
-  };
+  const attrs = conv2dAttrs(strides, dil, pads);
   const parts: string[] = [];
   const per = og * ig * kh * kw;
   for (let j = 0; j < g; j++) {
