@@ -24,7 +24,7 @@ import * as ort from 'onnxruntime-node';
 const root = resolve(import.meta.dirname, '..');
 const lib = await import(resolve(root, 'dist/index.js'));
 const { Graph, Model, TensorData, attr, encodeOnnx, loadOnnx, optimize } = lib;
-const { createLogger } = await import(resolve(root, 'dist/cli/log.js'));
+const { createLogger } = await import(resolve(root, 'dist/log.js'));
 
 const { mulberry32: rng } = await import(resolve(root, 'dist/data/synthetic.js')); // the PRNG of the synthetic references
 const floats = (n, r, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * r());

@@ -16,8 +16,8 @@ import { resolve } from 'node:path';
 const root = resolve(import.meta.dirname, '..');
 const lib = await import(resolve(root, 'dist/index.js'));
 const q = await import(resolve(root, 'dist/quantize/index.js'));
-const { readNpz, toFloat32 } = await import(resolve(root, 'dist/parity/npy.js'));
-const { createLogger } = await import(resolve(root, 'dist/cli/log.js'));
+const { readNpz, toFloat32 } = await import(resolve(root, 'dist/data/npy.js'));
+const { createLogger } = await import(resolve(root, 'dist/log.js'));
 const full = process.env.SF2_BENCH_FULL ?? '/tmp/sf2-full/iresnet100.eval.onnx';
 const npz = full.replace(/\.eval\.onnx$/, '.npz');
 if (!existsSync(full) || !existsSync(npz)) {

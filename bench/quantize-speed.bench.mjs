@@ -32,9 +32,9 @@ const q = await import(resolve(root, 'dist/quantize/index.js'));
 const { buildWeightOnly } = await import(resolve(root, 'dist/quantize/int8.js'));
 const { convertToFloat16 } = await import(resolve(root, 'dist/quantize/fp16.js'));
 const { checkEmbeddings } = await import(resolve(root, 'dist/quantize/metric.js'));
-const { runEmbeddings } = await import(resolve(root, 'dist/quantize/ort-run.js'));
-const { readNpz, toFloat32 } = await import(resolve(root, 'dist/parity/npy.js'));
-const { createLogger } = await import(resolve(root, 'dist/cli/log.js'));
+const { runEmbeddings } = await import(resolve(root, 'dist/data/ort-run.js'));
+const { readNpz, toFloat32 } = await import(resolve(root, 'dist/data/npy.js'));
+const { createLogger } = await import(resolve(root, 'dist/log.js'));
 const { loadOnnx, optimize, encodeOnnx } = lib;
 
 const log = createLogger({ quiet: true });

@@ -5,7 +5,6 @@
  * place: `exitCodeFor` below. Documented in docs/cli.md.
  */
 
-import type { ExportResult } from './pipeline/export.js';
 
 export const ExitCode = {
   ok: 0,
@@ -66,10 +65,14 @@ export class UnsupportedError extends Sf2Error {
   }
 }
 
-export class ParityError extends Sf2Error {
-  /** exportModel: the export's result (the bundle was written, for inspection); docs/api.md. */
-  result?: ExportResult;
-  constructor(message: string, hint?: string, result?: ExportResult) {
+/**
+ * R: what the failing step produced (exportModel: its ExportResult, the bundle
+ * having been written for inspection; docs/api.md). A type parameter, so that
+ * this bottom layer names no type of the layers above it.
+ */
+export class ParityError<R = unknown> extends Sf2Error {
+  result?: R;
+  constructor(message: string, hint?: string, result?: R) {
     super(ExitCode.parity, 'parity', message, hint);
     if (result) this.result = result;
   }

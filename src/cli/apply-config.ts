@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { configKeys, loadConfig, type ConfigFlag } from './config.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../log.js';
 
 /** The flag table of a commander command, as config.ts needs it. */
 export function flagsOf(cmd: Command): ConfigFlag[] {

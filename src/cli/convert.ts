@@ -12,7 +12,7 @@ import { UsageError } from '../errors.js';
 import { saveOnnx } from '../onnx/export.js';
 import { importCheckpoint, formatCheckpointInfo } from '../pth/import.js';
 import { isCheckpointPath } from '../pth/load-model.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../log.js';
 import { emitJson } from './json-out.js';
 
 export interface ConvertCommandOptions {

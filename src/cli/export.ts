@@ -2,12 +2,12 @@
 import { parsePreprocess } from '../pipeline/preprocess.js';
 import { UsageError } from '../errors.js';
 import { exportModel, type ExportOptions, type ExportResult } from '../pipeline/export.js';
-import { PRECISIONS, type Precision } from '../pipeline/precision.js';
+import { PRECISIONS, type Precision } from '../ir/precision.js';
 import { TARGET_NAMES, type TargetName } from '../targets/target.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../log.js';
 import { suggest } from './suggest.js';
 import { readFileSync } from 'node:fs';
-import { parseThresholdFlag, thresholdsFromConfig, type ThresholdOverrides } from '../parity/thresholds.js';
+import { parseThresholdFlag, thresholdsFromConfig, type ThresholdOverrides } from '../metrics/thresholds.js';
 import { selectRuntimes } from './parity.js';
 import { emitJson, withJson } from './json-out.js';
 

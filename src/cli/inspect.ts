@@ -1,9 +1,9 @@
 /** `sf2-export inspect <model.onnx | model.pth> [--json] [--embedding NAME] [--arch NAME] [--head FILE]` */
 import { UsageError, namingFile } from '../errors.js';
-import { formatInspect, inspect } from '../analysis/inspect.js';
+import { formatInspect, inspect } from '../pipeline/inspect.js';
 import { loadModel } from '../pth/load-model.js';
 import { checkpointInfoOf, formatCheckpointInfo } from '../pth/import.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../log.js';
 import { emitJson } from './json-out.js';
 
 export interface InspectCommandOptions {

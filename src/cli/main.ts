@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, Sf2Error, exitCodeFor, UsageError } from '../errors.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, type Logger } from '../log.js';
 import { TOOL_VERSION } from '../version.js';
 import { existsSync } from 'node:fs';
 import { suggest } from './suggest.js';

@@ -1,6 +1,6 @@
 /** `sf2-export pack DIR [--out FILE.tgz] [--force]` */
 import { packBundle } from '../pack/pack.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../log.js';
 import { emitJson } from './json-out.js';
 
 export async function packCommand(dir: string, opts: { out?: string; force?: boolean; allowFailed?: boolean; json?: boolean }, log: Logger): Promise<number> {

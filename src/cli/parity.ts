@@ -14,23 +14,23 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError, ParityError, UnverifiedError, UsageError } from '../errors.js';
-import type { ModelContract } from '../pipeline/contract.js';
-import { MANIFEST_FILE, readManifest as readBundleManifest } from '../pipeline/manifest.js';
-import { PRECISIONS, type Precision } from '../pipeline/precision.js';
+import type { ModelContract } from '../analysis/contract.js';
+import { MANIFEST_FILE, readManifest as readBundleManifest } from '../bundle/manifest.js';
+import { PRECISIONS, type Precision } from '../ir/precision.js';
 import { TARGET_NAMES, type BundleFile, type TargetName } from '../targets/target.js';
 import { limitReferences, paritySummary } from '../parity/run.js';
 import { readReport, writeAtomic, writeReports } from '../parity/report-json.js';
-import { goldenReferenceCheck } from '../targets/golden-set.js';
-import { sealManifest, verifyBundleDir } from '../parity/verify.js';
+import { goldenReferenceCheck } from '../bundle/golden-set.js';
+import { sealManifest, verifyBundleDir } from '../verify/verify.js';
 import { failingRows, runParity, unverifiedLines } from '../parity/engine.js';
-import { loadReferences } from '../parity/references.js';
+import { loadReferences } from '../data/references.js';
 import { placeRecheck, recheckScope } from '../parity/recheck.js';
 import { REPORT_JSON, type ParityReport } from '../parity/report.js';
 import { emitJson, withJson } from './json-out.js';
-import { parseThresholdFlag, thresholdsFromConfig, type ThresholdOverrides } from '../parity/thresholds.js';
+import { parseThresholdFlag, thresholdsFromConfig, type ThresholdOverrides } from '../metrics/thresholds.js';
 import { resultLabel } from '../parity/report.js';
 import { oneMinus } from '../parity/report-md.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../log.js';
 import { suggest } from './suggest.js';
 import { RUNTIMES, type DeviceChoice, type RuntimeEntry } from '../parity/runtimes/registry.js';
 
@@ -176,7 +176,7 @@ export async function parityCommand(dir: string, opts: ParityCommandOptions, log
     contract,
     log,
   });
-  // Each golden set must carry rows of the references it was made from (src/targets/golden-set.ts).
+  // Each golden set must carry rows of the references it was made from (src/bundle/golden-set.ts).
   const golden = goldenReferenceCheck(dir, files, references);
   for (const n of golden.notes) log.info(`note: ${n}`);
   if (golden.problems.length) throw new ParityError(`golden set does not match the references: ${golden.problems.join('; ')}`, 're-export the bundle (its golden sets were edited or damaged)');
@@ -216,7 +216,7 @@ export async function parityCommand(dir: string, opts: ParityCommandOptions, log
 
     const sig = join(dir, 'SIGNATURE');
     if (opts.signKey) {
-      const { signBundle } = await import('../parity/verify.js');
+      const { signBundle } = await import('../verify/verify.js');
       await signBundle(dir, opts.signKey);
     } else if (existsSync(sig)) {
       rmSync(sig);

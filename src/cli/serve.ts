@@ -14,7 +14,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../log.js';
 
 export interface ServeOptions {
   readonly port?: number | string;

@@ -3,10 +3,10 @@
  * every file matches manifest.json and the parity report, the report covers
  * every model file and passed (recomputed, not trusted), and, with
  * --public-key, the signature holds. Otherwise exit 6, listing every problem.
- * The checks are in src/parity/verify.ts.
+ * The checks are in src/verify/verify.ts.
  */
-import { assertVerified, verifyBundle } from '../parity/verify.js';
-import type { Logger } from './log.js';
+import { assertVerified, verifyBundle } from '../verify/verify.js';
+import type { Logger } from '../log.js';
 import { emitJson, withJson } from './json-out.js';
 
 export interface VerifyCommandOptions {

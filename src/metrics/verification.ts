@@ -1,6 +1,6 @@
 /**
  * Verification thresholds and decision flips: the one definition used by the
- * parity report (src/parity/metrics.ts) and by the quantizer's mixed-precision
+ * parity report (src/metrics/parity.ts) and by the quantizer's mixed-precision
  * choice (src/quantize/metric.ts), so that what the quantizer accepts is what
  * parity accepts.
  *

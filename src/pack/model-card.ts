@@ -6,7 +6,7 @@
  * whose parity failed says that it was packed with --allow-failed (pack
  * refuses it otherwise).
  */
-import type { Manifest } from '../pipeline/manifest.js';
+import type { Manifest } from '../bundle/manifest.js';
 
 interface ReportLike {
   results?: {

@@ -16,8 +16,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import * as tar from 'tar';
 import { InputError, ParityError, UsageError } from '../errors.js';
-import { listFiles } from '../pipeline/bundle-dir.js';
-import { readManifest, type Manifest } from '../pipeline/manifest.js';
+import { listFiles } from '../bundle/bundle-dir.js';
+import { readManifest, type Manifest } from '../bundle/manifest.js';
 import { modelCard } from './model-card.js';
 
 export const FIXED_MTIME = new Date('2000-01-01T00:00:00Z');

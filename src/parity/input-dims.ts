@@ -2,7 +2,7 @@
  * The [n, C, H, W] dims of a batch of n preprocessed inputs, from the
  * contract where its dims are numbers, else from the data (square H = W).
  */
-import type { ModelContract } from '../pipeline/contract.js';
+import type { ModelContract } from '../analysis/contract.js';
 
 export function inputDims(contract: ModelContract, length: number, n: number): [number, number, number, number] {
   const [, c0, h0, w0] = contract.input.shape;

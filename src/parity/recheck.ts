@@ -25,7 +25,7 @@ import type { ParityReport, ParityResult, RuntimeEnvironment, SkippedRun } from 
 import { reportPasses } from './report.js';
 import type { BundleFile } from '../targets/target.js';
 import type { DeviceChoice, RuntimeEntry } from './runtimes/registry.js';
-import type { Precision } from '../pipeline/precision.js';
+import type { Precision } from '../ir/precision.js';
 
 /** The model files a re-check runs (see the module comment), and whether that is the whole bundle. */
 export function recheckScope(

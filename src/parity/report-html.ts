@@ -12,7 +12,7 @@
  *     first plot cannot at fp32 (differences of 1e-7);
  *   - ROC curves (TAR against FAR) of the reference and of every result.
  */
-import { rocPoints } from './metrics.js';
+import { rocPoints } from '../metrics/parity.js';
 import { oneMinus } from './report-md.js';
 import { resultLabel, type ParityReport, type ParityResult } from './report.js';
 

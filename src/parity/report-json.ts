@@ -6,7 +6,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { stableStringify } from '../pipeline/stable-json.js';
+import { stableStringify } from '../bundle/stable-json.js';
 import { PARITY_REPORT_SCHEMA_VERSION, REPORT_HTML, REPORT_JSON, REPORT_MD, type ParityReport } from './report.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown } from './report-md.js';

@@ -5,7 +5,7 @@
  * what was not run grouped by reason, the thresholds. Every list and table has
  * a blank line before it (GitHub's renderer needs one after a paragraph).
  */
-import { DEFAULT_THRESHOLDS } from './thresholds.js';
+import { DEFAULT_THRESHOLDS } from '../metrics/thresholds.js';
 import { resultLabel, type ParityReport, type ParityResult } from './report.js';
 
 /** 1 - cos in scientific notation: 0.99999999 reads poorly, 1e-8 does not. */

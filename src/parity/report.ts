@@ -4,8 +4,8 @@
  * same bundle, references, options and machine: no timestamps, no timings.
  */
 import type { RuntimeInfo } from './runtime.js';
-import type { ParityMetrics, ParitySeries } from './metrics.js';
-import type { Thresholds } from './thresholds.js';
+import type { ParityMetrics, ParitySeries } from '../metrics/parity.js';
+import type { Thresholds } from '../metrics/thresholds.js';
 
 export const PARITY_REPORT_SCHEMA_VERSION = 1;
 export const REPORT_JSON = 'parity-report.json';

@@ -10,7 +10,7 @@
  * alternating same-identity and different-identity pairs, so a subset of 4
  * rows with pairs holds one pair of each kind. The flips of kept rows stay.
  */
-import type { ReferenceSet } from './references.js';
+import type { ReferenceSet } from '../data/references.js';
 
 /** Rows a GPU runtime on a software (fallback) adapter runs by default: 4 faces, their flips, a pair of each kind. */
 export const FALLBACK_ROWS = 4;

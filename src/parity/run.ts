@@ -3,18 +3,18 @@
  * engine, write parity-report.{json,html,md} into the folder. Used by the
  * export pipeline (src/pipeline/parity-step.ts) and by `sf2-export parity`.
  */
-import type { Logger } from '../cli/log.js';
-import { silentLogger } from '../cli/log.js';
-import type { ModelContract } from '../pipeline/contract.js';
-import type { Precision } from '../pipeline/precision.js';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import type { ModelContract } from '../analysis/contract.js';
+import type { Precision } from '../ir/precision.js';
 import type { BundleFile } from '../targets/target.js';
 import { failingRows, runParity, unverifiedLines } from './engine.js';
-import { addFlipReferences, loadReferences, type ReferenceSet } from './references.js';
+import { addFlipReferences, loadReferences, type ReferenceSet } from '../data/references.js';
 import { limitReferences } from './row-subset.js';
 import { writeReports } from './report-json.js';
 import { REPORT_JSON, resultLabel, type ParityReport } from './report.js';
 import type { DeviceChoice, RuntimeEntry } from './runtimes/registry.js';
-import type { ThresholdOverrides } from './thresholds.js';
+import type { ThresholdOverrides } from '../metrics/thresholds.js';
 
 export interface BundleParityOptions {
   readonly reference?: string;

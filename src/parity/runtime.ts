@@ -4,7 +4,7 @@
  * Each registers in src/parity/runtimes/registry.ts. A runtime that cannot run
  * here says why (probe), and the report lists it as skipped with that reason.
  */
-import type { ModelContract } from '../pipeline/contract.js';
+import type { ModelContract } from '../analysis/contract.js';
 import type { BundleFile, TargetName } from '../targets/target.js';
 
 export interface AdapterInfo {

@@ -4,7 +4,7 @@
  * the reason. A pass that does not apply returns a report with changed=false;
  * it throws only for input that makes the whole export impossible.
  */
-import type { Logger } from '../cli/log.js';
+import type { Logger } from '../log.js';
 import type { Model } from '../ir/model.js';
 
 export interface Skip {

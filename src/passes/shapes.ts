@@ -32,7 +32,7 @@ import type { Graph } from '../ir/graph.js';
 import type { Node } from '../ir/node.js';
 import { hasShapeRule, inferShapes } from '../ir/shape-infer.js';
 import { TensorData } from '../ir/tensor.js';
-import { inputLayoutOf } from '../pipeline/contract.js';
+import { inputLayoutOf } from '../analysis/contract.js';
 import type { Dim, Value } from '../ir/value.js';
 import type { Pass, PassOptions, PassReport } from './pass.js';
 import { isOnnxDomain, product, ReportBuilder } from './util.js';

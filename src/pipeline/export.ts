@@ -12,7 +12,7 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError, ParityError, UnsupportedError, UnverifiedError, UsageError, namingFile } from '../errors.js';
-import { silentLogger, type Logger } from '../cli/log.js';
+import { silentLogger, type Logger } from '../log.js';
 import { loadModel } from '../pth/load-model.js';
 import { checkpointSource } from '../pth/import.js';
 import { cloneModel } from '../ir/clone.js';
@@ -21,19 +21,19 @@ import { optimize } from '../passes/index.js';
 import type { PassReport } from '../passes/pass.js';
 import { loadTarget } from '../targets/registry.js';
 import type { BundleFile, CalibrationData, Target, TargetName, TargetOptions } from '../targets/target.js';
-import { BundleDir, preflight } from './bundle-dir.js';
-import { sha256FileInBackground } from './source-digest.js';
-import { inputLayoutOf, type ModelContract } from './contract.js';
+import { BundleDir, preflight } from '../bundle/bundle-dir.js';
+import { sha256FileInBackground } from '../bundle/source-digest.js';
+import { inputLayoutOf, type ModelContract } from '../analysis/contract.js';
 import { DEFAULT_PREPROCESS, type Preprocess } from './preprocess.js';
-import { buildManifest, MANIFEST_FILE, type Manifest } from './manifest.js';
-import { sealManifest } from '../parity/verify.js';
-import { DEFAULT_PRECISIONS, type Precision } from './precision.js';
-import { readNpy, readNpz, toFloat32, toFloat64 } from '../parity/npy.js';
-import { addFlipReferences, loadImages, loadReferences, type ReferenceOptions, type ReferenceSet } from '../parity/references.js';
+import { buildManifest, MANIFEST_FILE, type Manifest } from '../bundle/manifest.js';
+import { sealManifest } from '../verify/verify.js';
+import { DEFAULT_PRECISIONS, type Precision } from '../ir/precision.js';
+import { readNpy, readNpz, toFloat32, toFloat64 } from '../data/npy.js';
+import { addFlipReferences, loadImages, loadReferences, type ReferenceOptions, type ReferenceSet } from '../data/references.js';
 import { finishParity, type ParityOptions, type ParitySummary } from './parity-step.js';
-import { goldenFromReferences } from '../targets/golden-set.js';
-import { writtenSummary } from './write-summary.js';
-import type { ThresholdOverrides } from '../parity/thresholds.js';
+import { goldenFromReferences } from '../bundle/golden-set.js';
+import { writtenSummary } from '../bundle/write-summary.js';
+import type { ThresholdOverrides } from '../metrics/thresholds.js';
 
 export interface ExportOptions extends ParityOptions {
   /** Bundle folder (default ./sf2-dist/<model name>). */
@@ -118,7 +118,7 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
   const dir = BundleDir.open(out, { force: !!options.force, model: modelPath });
   try {
     const calibration: CalibrationData | undefined = options.calibrationData ?? (await calibrationFromFlag(options, contract)) ?? calibrationFromReferences(options, log);
-    // The golden set each bundle carries for its on-device self-test: rows of the parity references (src/targets/golden-set.ts).
+    // The golden set each bundle carries for its on-device self-test: rows of the parity references (src/bundle/golden-set.ts).
     // The references are loaded (or computed from the original model) once, here, and handed to both.
     const references = await exportReferences(options, validated, { originalModel: resolve(modelPath), embedding: head.embeddingTensor as string | undefined, arch: options.arch, head: options.head, contract, log });
     const golden = await goldenFromReferences(references, { contract, thresholds: options.thresholds as ThresholdOverrides | undefined, model: optimized, log });
@@ -151,7 +151,7 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
     // Sealed: an integrity digest over the canonical manifest, checked by verify.
     writeFileSync(join(dir.tmp, MANIFEST_FILE), sealManifest(manifest));
     if (options.signKey) {
-      const { signBundle } = await import('../parity/verify.js');
+      const { signBundle } = await import('../verify/verify.js');
       await signBundle(dir.tmp, options.signKey);
     }
     dir.commit();

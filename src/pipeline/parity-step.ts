@@ -4,14 +4,14 @@
  * runtime available (src/parity/engine.ts), the three reports written into the
  * bundle, and a summary for the manifest and --json.
  */
-import type { Logger } from '../cli/log.js';
+import type { Logger } from '../log.js';
 import { parityForBundle, paritySummary } from '../parity/run.js';
-import type { ThresholdOverrides } from '../parity/thresholds.js';
+import type { ThresholdOverrides } from '../metrics/thresholds.js';
 import type { RuntimeEntry } from '../parity/runtimes/registry.js';
-import type { ReferenceSet } from '../parity/references.js';
+import type { ReferenceSet } from '../data/references.js';
 import type { BundleFile, CalibrationData, TargetName } from '../targets/target.js';
-import type { ModelContract } from './contract.js';
-import type { Precision } from './precision.js';
+import type { ModelContract } from '../analysis/contract.js';
+import type { Precision } from '../ir/precision.js';
 
 export interface ParityOptions {
   reference?: string;

@@ -15,7 +15,7 @@
  * A separate flag overrides the same item of --preprocess. Bad values: UsageError (exit 2).
  */
 import { UsageError } from '../errors.js';
-import { SPHEREFACE2_MEAN, SPHEREFACE2_STD } from './contract.js';
+import { SPHEREFACE2_MEAN, SPHEREFACE2_STD } from '../analysis/contract.js';
 
 export type ColorOrder = 'RGB' | 'BGR';
 

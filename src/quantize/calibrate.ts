@@ -28,7 +28,7 @@
 import { cloneModel } from '../ir/clone.js';
 import { DType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
-import { forEachBatch, type Batches } from './ort-run.js';
+import { forEachBatch, type Batches } from '../data/ort-run.js';
 
 export const CALIBRATION_METHODS = ['minmax', 'percentile', 'entropy'] as const;
 export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];

@@ -15,15 +15,15 @@
  * scheme, what stayed in higher precision and why, the per-layer
  * measurements when they were needed, and the final metric.
  */
-import type { Logger } from '../cli/log.js';
-import { silentLogger } from '../cli/log.js';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
 import type { Model } from '../ir/model.js';
 import { convertToFloat16, float16Units, type KeptNode } from './fp16.js';
 import { buildQdq, buildWeightOnly, qdqTensors, qdqUnits, weightUnits, type Int8Scheme } from './int8.js';
 import { calibrate, DEFAULT_PERCENTILE, type CalibrationMethod } from './calibrate.js';
 import { checkEmbeddings, FP16_THRESHOLDS, INT8_THRESHOLDS, type EmbeddingCheck, type Pairs, type Thresholds } from './metric.js';
 import { uniformInputs } from '../data/synthetic.js';
-import { loadOrt, openRunner, runEmbeddings, type Batches } from './ort-run.js';
+import { loadOrt, openRunner, runEmbeddings, type Batches } from '../data/ort-run.js';
 import { decideMixedPrecision, type MixedPrecision, type ScanAlone, type SensitivityMode } from './sensitivity.js';
 import { float16SwitchModel, int8SwitchModel, SWITCH_MIN_OPSET, type SwitchModel } from './switches.js';
 import { UsageError } from '../errors.js';

@@ -15,8 +15,8 @@
  * The target then writes those units' weights in float32 and lists them in its
  * details (`higherPrecision`); the parity step measures the real bundle.
  */
-import type { Logger } from '../cli/log.js';
-import { silentLogger } from '../cli/log.js';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
 import { cloneModel } from '../ir/clone.js';
 import type { Model } from '../ir/model.js';
 import type { Node } from '../ir/node.js';

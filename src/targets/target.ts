@@ -4,24 +4,14 @@
  * src/targets/registry.ts; parity runtimes for their bundles register in
  * src/parity/runtimes/registry.ts.
  */
-import type { Logger } from '../cli/log.js';
+import type { Logger } from '../log.js';
 import type { Model } from '../ir/model.js';
-import type { ModelContract } from '../pipeline/contract.js';
-import type { Precision } from '../pipeline/precision.js';
-import type { GoldenSource } from './golden-set.js';
+import type { ModelContract } from '../analysis/contract.js';
+import type { Precision } from '../ir/precision.js';
+import type { GoldenSource } from '../bundle/golden-set.js';
 
-export const TARGET_NAMES = ['onnx', 'tfjs', 'webgpu'] as const;
-export type TargetName = (typeof TARGET_NAMES)[number];
-
-/** One file of a bundle, as listed in manifest.json. */
-export interface BundleFile {
-  /** Relative to the bundle root, with '/'. */
-  readonly path: string;
-  readonly target: TargetName;
-  readonly precision: Precision;
-  /** 'model' is what a parity runtime loads; others are weights, runtime code, docs. */
-  readonly role: 'model' | 'weights' | 'runtime' | 'types' | 'page' | 'golden';
-}
+export { TARGET_NAMES, type TargetName, type BundleFile } from '../bundle/bundle-file.js';
+import type { BundleFile, TargetName } from '../bundle/bundle-file.js';
 
 /** Calibration data for static quantization: inputs [N, C, H, W] float32. */
 export interface CalibrationData {
@@ -47,7 +37,7 @@ export interface TargetContext {
   readonly options: TargetOptions;
   /** Inputs for calibration and sensitivity (references' inputs, or synthetic). */
   readonly calibration?: CalibrationData;
-  /** Rows for the bundle's golden set (src/targets/golden-set.ts); none: no golden set is written. */
+  /** Rows for the bundle's golden set (src/bundle/golden-set.ts); none: no golden set is written. */
   readonly golden?: GoldenSource;
 }
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { buildProgram } from '../../src/cli/main.js';
 import { flagsOf, applyConfig } from '../../src/cli/apply-config.js';
 import { configKeys, loadConfig, NOT_CONFIG } from '../../src/cli/config.js';
-import { silentLogger } from '../../src/cli/log.js';
+import { silentLogger } from '../../src/log.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 import { mainCli as cli } from '../helpers/main-cli.js';
 

@@ -10,8 +10,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli as runCli } from '../helpers/cli.js';
-import { readNpz, encodeNpz } from '../../src/parity/npy.js';
-import { listFiles } from '../../src/pipeline/bundle-dir.js';
+import { readNpz, encodeNpz } from '../../src/data/npy.js';
+import { listFiles } from '../../src/bundle/bundle-dir.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 
 const MODEL = join(FIXTURES, 'sfnet10bn.preserve.onnx');

@@ -1,12 +1,12 @@
 /**
- * The logger's progress lines (src/cli/log.ts), written to a capturing stream:
+ * The logger's progress lines (src/log.ts), written to a capturing stream:
  * each outcome has its own mark, colour and word (the word survives NO_COLOR),
  * progress counts the rows asked for with the flips apart, and the elapsed
  * time shows on a bar that sits still (terminal) and in a plain log (CI).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Writable } from 'node:stream';
-import { createLogger, HEARTBEAT_MS, MARKS, type Outcome } from '../../src/cli/log.js';
+import { createLogger, HEARTBEAT_MS, MARKS, type Outcome } from '../../src/log.js';
 
 function capture() {
   const chunks: string[] = [];

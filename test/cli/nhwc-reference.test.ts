@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readNpz, writeNpy, writeNpz } from '../../src/parity/npy.js';
+import { readNpz, writeNpy, writeNpz } from '../../src/data/npy.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 import { mainCli as cli } from '../helpers/main-cli.js';
 

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listFiles } from '../../src/pipeline/bundle-dir.js';
+import { listFiles } from '../../src/bundle/bundle-dir.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 import { mainCli as cli } from '../helpers/main-cli.js';
 

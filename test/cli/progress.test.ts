@@ -39,7 +39,7 @@ describe.skipIf(!existsSync(MODEL) || !hasScript)('progress output', () => {
     expect(r.stderr).not.toContain('\r');
     expect(r.stderr).not.toContain('\x1b[');
     expect(r.stderr).toMatch(/^loading .* \.\.\.$/m);
-    // The model file named in full; the golden set and the helpers (sf2-ort.js, .d.ts, package.json) said apart (src/pipeline/write-summary.ts).
+    // The model file named in full; the golden set and the helpers (sf2-ort.js, .d.ts, package.json) said apart (src/bundle/write-summary.ts).
     expect(r.stderr).toMatch(/^writing onnx fp32: onnx\/model\.fp32\.onnx; \+ golden set, 3 helper files \(\d+\.\d+ s\)$/m);
     expect(r.stderr).toMatch(/^wrote /m);
     expect(r.stdout).toBe(''); // stdout is only for --json

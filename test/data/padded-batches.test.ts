@@ -3,7 +3,7 @@ import { Model } from '../../src/ir/model.js';
 import { DType } from '../../src/ir/dtype.js';
 import { attr } from '../../src/ir/attribute.js';
 import type { Dim } from '../../src/ir/value.js';
-import { forEachBatch, openRunner, runEmbeddings } from '../../src/quantize/ort-run.js';
+import { forEachBatch, openRunner, runEmbeddings } from '../../src/data/ort-run.js';
 import { paddedBatches, realRows, runPaddedBatches } from '../../src/data/padded-batches.js';
 import { seededFloats } from '../helpers/ort.js';
 

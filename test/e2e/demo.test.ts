@@ -16,7 +16,7 @@ import * as ort from 'onnxruntime-node';
 import { startServe, type Serving } from '../../src/cli/serve.js';
 import { BrowserHarness } from '../../src/parity/browser/index.js';
 import { probeChromiumWebgpu } from '../../src/parity/runtimes/webgpu-chromium.js';
-import { readNpz } from '../../src/parity/npy.js';
+import { readNpz } from '../../src/data/npy.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 import { mainCli as cli } from '../helpers/main-cli.js';
 

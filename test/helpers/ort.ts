@@ -17,7 +17,7 @@ import * as ort from 'onnxruntime-node';
 import { cloneModel } from '../../src/ir/clone.js';
 import type { Model } from '../../src/ir/model.js';
 import { encodeOnnx } from '../../src/onnx/export.js';
-import { mulberry32 } from '../../src/parity/references.js';
+import { mulberry32 } from '../../src/data/references.js';
 
 export interface Feed {
   readonly data: Float32Array | BigInt64Array | Int32Array | Uint8Array;

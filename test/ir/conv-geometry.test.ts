@@ -3,7 +3,7 @@ import { Model } from '../../src/ir/model.js';
 import { DType } from '../../src/ir/dtype.js';
 import { attr } from '../../src/ir/attribute.js';
 import { TensorData } from '../../src/ir/tensor.js';
-import { runEmbeddings } from '../../src/quantize/ort-run.js';
+import { runEmbeddings } from '../../src/data/ort-run.js';
 import { sameOutput, samePads, type SameMode } from '../../src/ir/conv-geometry.js';
 import { seededFloats } from '../helpers/ort.js';
 

@@ -17,7 +17,7 @@ import { knownDigest, rememberDigest } from '../../src/file-digests.js';
 import { saveOnnx } from '../../src/onnx/export.js';
 import { loadOnnx } from '../../src/onnx/import.js';
 import { FIXTURES } from '../helpers/fixtures.js';
-import { mulberry32 } from '../../src/parity/references.js';
+import { mulberry32 } from '../../src/data/references.js';
 
 /** A float tensor left in a file (as the loader leaves large raw_data), with `pad` bytes before it. */
 function fileTensor(dir: string, dtype: number, dims: number[], bytes: Uint8Array, pad = 13): TensorData {

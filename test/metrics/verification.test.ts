@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bestAccuracyThreshold, decisionFlips, thresholdAtFar } from '../../src/metrics/verification.js';
 import { checkEmbeddings } from '../../src/quantize/metric.js';
-import { pairMetrics, thresholdAtFar as parityThresholdAtFar, thresholdBestAccuracy } from '../../src/parity/metrics.js';
+import { pairMetrics, thresholdAtFar as parityThresholdAtFar, thresholdBestAccuracy } from '../../src/metrics/parity.js';
 import { referenceThreshold, thresholdAtFar as quantizeThresholdAtFar } from '../../src/quantize/metric.js';
 
 // The parity report and the quantizer used two copies of these thresholds that disagreed when

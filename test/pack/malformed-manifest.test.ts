@@ -1,6 +1,6 @@
 /**
  * A hand-made or damaged manifest.json is one clean error naming the file and
- * the field, through the one reader (src/pipeline/manifest.ts): `pack` and
+ * the field, through the one reader (src/bundle/manifest.ts): `pack` and
  * `parity DIR` exit 3 (a bundle that cannot be read), `verify` exits 6 (a
  * bundle that does not hold). Before, pack crashed inside model-card.ts (exit 1).
  * The bundle is a real export of the sfnet10 fixture (onnx fp32, 4 rows).
@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mainCli } from '../helpers/main-cli.js';
-import { manifestProblems } from '../../src/pipeline/manifest.js';
+import { manifestProblems } from '../../src/bundle/manifest.js';
 
 let work: string;
 let bundle: string;

@@ -9,7 +9,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
-import { writeNpz } from '../../src/parity/npy.js';
+import { writeNpz } from '../../src/data/npy.js';
 import { buildOnnxBundle, SFNET10, SFNET10_NPZ, writeManifest } from './helpers.js';
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

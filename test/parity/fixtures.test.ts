@@ -7,12 +7,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { readNpz, writeNpy } from '../../src/parity/npy.js';
+import { readNpz, writeNpy } from '../../src/data/npy.js';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { PNG } from 'pngjs';
 import { runParity } from '../../src/parity/engine.js';
-import { loadReferences } from '../../src/parity/references.js';
+import { loadReferences } from '../../src/data/references.js';
 import { RUNTIMES } from '../../src/parity/runtimes/registry.js';
 import { buildOnnxBundle, FIXTURES, SFNET10, SFNET10_NPZ } from './helpers.js';
 

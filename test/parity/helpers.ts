@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { loadOnnx } from '../../src/onnx/import.js';
 import { inferShapes } from '../../src/ir/shape-infer.js';
 import { saveOnnx } from '../../src/onnx/export.js';
-import { cutAtEmbedding } from '../../src/parity/references.js';
-import { SPHEREFACE2_MEAN, SPHEREFACE2_STD, type ModelContract } from '../../src/pipeline/contract.js';
-import { buildManifest, MANIFEST_FILE, type Manifest } from '../../src/pipeline/manifest.js';
-import { sealManifest } from '../../src/parity/verify.js';
+import { cutAtEmbedding } from '../../src/data/references.js';
+import { SPHEREFACE2_MEAN, SPHEREFACE2_STD, type ModelContract } from '../../src/analysis/contract.js';
+import { buildManifest, MANIFEST_FILE, type Manifest } from '../../src/bundle/manifest.js';
+import { sealManifest } from '../../src/verify/verify.js';
 import type { BundleFile } from '../../src/targets/target.js';
 
 export const FIXTURES = new URL('../../fixtures/', import.meta.url).pathname;

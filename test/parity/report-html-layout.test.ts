@@ -14,11 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { runParity } from '../../src/parity/engine.js';
-import { loadReferences } from '../../src/parity/references.js';
+import { loadReferences } from '../../src/data/references.js';
 import { color, renderHtml } from '../../src/parity/report-html.js';
 import type { ParityReport } from '../../src/parity/report.js';
 import { RUNTIMES } from '../../src/parity/runtimes/registry.js';
-import { DEFAULT_THRESHOLDS } from '../../src/parity/thresholds.js';
+import { DEFAULT_THRESHOLDS } from '../../src/metrics/thresholds.js';
 import { BrowserHarness, chromiumProbe } from '../../src/parity/browser/index.js';
 import { buildOnnxBundle, SFNET10, SFNET10_NPZ } from './helpers.js';
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { runParity } from '../../src/parity/engine.js';
-import { loadReferences } from '../../src/parity/references.js';
+import { loadReferences } from '../../src/data/references.js';
 import { renderHtml } from '../../src/parity/report-html.js';
 import { renderMarkdown } from '../../src/parity/report-md.js';
 import type { ParityReport } from '../../src/parity/report.js';

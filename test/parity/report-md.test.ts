@@ -11,7 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runParity } from '../../src/parity/engine.js';
-import { loadReferences } from '../../src/parity/references.js';
+import { loadReferences } from '../../src/data/references.js';
 import { renderMarkdown } from '../../src/parity/report-md.js';
 import type { ParityReport } from '../../src/parity/report.js';
 import { RUNTIMES } from '../../src/parity/runtimes/registry.js';

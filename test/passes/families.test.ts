@@ -12,12 +12,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/cli/log.js';
+import { createLogger } from '../../src/log.js';
 import { findHead } from '../../src/analysis/head.js';
 import { inferShapes } from '../../src/ir/shape-infer.js';
 import { encodeOnnx } from '../../src/onnx/export.js';
 import { loadOnnx } from '../../src/onnx/import.js';
-import { readNpz, toFloat32 } from '../../src/parity/npy.js';
+import { readNpz, toFloat32 } from '../../src/data/npy.js';
 import { optimize } from '../../src/passes/index.js';
 import { resizeScale, shapeSubgraphs } from '../../src/passes/shape-subgraphs.js';
 import { FIXTURES, mainFixtures, metaOf, variantFixtures } from '../helpers/fixtures.js';

@@ -10,13 +10,13 @@
  */
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/cli/log.js';
+import { createLogger } from '../../src/log.js';
 import { classifyBatchNorms } from '../../src/analysis/batchnorm.js';
-import { inspect } from '../../src/analysis/inspect.js';
+import { inspect } from '../../src/pipeline/inspect.js';
 import { DType } from '../../src/ir/dtype.js';
 import { encodeOnnx } from '../../src/onnx/export.js';
 import { loadOnnx } from '../../src/onnx/import.js';
-import { readNpz, toFloat32 } from '../../src/parity/npy.js';
+import { readNpz, toFloat32 } from '../../src/data/npy.js';
 import { optimize } from '../../src/passes/index.js';
 import { FIXTURES, mainFixtures, metaOf, variantFixtures } from '../helpers/fixtures.js';
 import { maxAbsDiff, minRowCosine, runOrt } from '../helpers/ort.js';

@@ -17,7 +17,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/cli/log.js';
+import { createLogger } from '../../src/log.js';
 import { classifyBatchNorms } from '../../src/analysis/batchnorm.js';
 import { attr } from '../../src/ir/attribute.js';
 import { cloneModel } from '../../src/ir/clone.js';

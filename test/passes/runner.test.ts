@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, type Logger } from '../../src/cli/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { ExitCode, UnsupportedError } from '../../src/errors.js';
 import type { Model } from '../../src/ir/model.js';
 import { optimize, PASSES } from '../../src/passes/index.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/cli/log.js';
+import { createLogger } from '../../src/log.js';
 import { attr } from '../../src/ir/attribute.js';
 import { cloneModel } from '../../src/ir/clone.js';
 import { DType } from '../../src/ir/dtype.js';

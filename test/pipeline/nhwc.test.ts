@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readNpz, writeNpz } from '../../src/parity/npy.js';
-import { flipWidth, toNhwc } from '../../src/parity/references.js';
+import { readNpz, writeNpz } from '../../src/data/npy.js';
+import { flipWidth, toNhwc } from '../../src/data/references.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 import { mainCli as cli } from '../helpers/main-cli.js';
 

@@ -14,12 +14,12 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger } from '../../src/cli/log.js';
-import type { ModelContract } from '../../src/pipeline/contract.js';
+import type { Logger } from '../../src/log.js';
+import type { ModelContract } from '../../src/analysis/contract.js';
 import { exportModel } from '../../src/pipeline/export.js';
-import { loadReferences } from '../../src/parity/references.js';
+import { loadReferences } from '../../src/data/references.js';
 import { RUNTIMES } from '../../src/parity/runtimes/registry.js';
-import { goldenMismatches, goldenPath } from '../../src/targets/golden-set.js';
+import { goldenMismatches, goldenPath } from '../../src/bundle/golden-set.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 
 const MODEL = join(FIXTURES, 'sfnet10.eval.onnx');

@@ -1,12 +1,12 @@
 /**
  * The writer step's log line: model/weights files named in the writer's order,
- * golden sets and helper files counted (src/pipeline/write-summary.ts). The file
+ * golden sets and helper files counted (src/bundle/write-summary.ts). The file
  * lists are those the onnx and tfjs writers return (test/cli/progress.test.ts
  * checks the real line of an onnx export).
  */
 import { describe, expect, it } from 'vitest';
 import type { BundleFile } from '../../src/targets/target.js';
-import { writtenSummary } from '../../src/pipeline/write-summary.js';
+import { writtenSummary } from '../../src/bundle/write-summary.js';
 
 const f = (path: string, role: BundleFile['role']): BundleFile => ({ path, target: 'tfjs', precision: 'fp16', role });
 

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importCheckpoint } from '../../src/pth/import.js';
 import { loadOnnx } from '../../src/onnx/import.js';
-import { readNpy, readNpz, toFloat32 } from '../../src/parity/npy.js';
+import { readNpy, readNpz, toFloat32 } from '../../src/data/npy.js';
 import { cli } from '../helpers/cli.js';
 import { minRowCosine, runOrt } from '../helpers/ort.js';
 

@@ -4,7 +4,7 @@ import { DType } from '../../src/ir/dtype.js';
 import { attr } from '../../src/ir/attribute.js';
 import type { Value } from '../../src/ir/value.js';
 import { simplifyCasts } from '../../src/quantize/casts.js';
-import { runEmbeddings } from '../../src/quantize/ort-run.js';
+import { runEmbeddings } from '../../src/data/ort-run.js';
 
 /** x:f32[2,4] -> casts given as a list of `to` types (a chain) -> Relu -> y */
 function chain(tos: number[], xType = DType.FLOAT): Model {

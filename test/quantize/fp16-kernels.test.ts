@@ -16,7 +16,7 @@ import { encodeOnnx } from '../../src/onnx/export.js';
 import { loadOnnx } from '../../src/onnx/import.js';
 import { toFloat16 } from '../../src/quantize/schemes.js';
 import { FP16_OPS, ORT_CPU_FP16_KERNELS } from '../../src/quantize/fp16-ops.js';
-import { loadOrt } from '../../src/quantize/ort-run.js';
+import { loadOrt } from '../../src/data/ort-run.js';
 
 type Extra = TensorData | 'x';
 interface Case { readonly inputs?: readonly Extra[]; readonly attrs?: Record<string, Attribute>; readonly x?: readonly number[] }

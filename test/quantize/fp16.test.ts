@@ -6,7 +6,7 @@ import { attr } from '../../src/ir/attribute.js';
 import { encodeOnnx } from '../../src/onnx/export.js';
 import { convertToFloat16 } from '../../src/quantize/fp16.js';
 import { quantizeFloat16 } from '../../src/quantize/index.js';
-import { runEmbeddings } from '../../src/quantize/ort-run.js';
+import { runEmbeddings } from '../../src/data/ort-run.js';
 import { checkEmbeddings, rowCosines } from '../../src/quantize/metric.js';
 import { FIXTURES, fixtureArchs, loadReference, optimizedModel } from './helpers.js';
 import { join } from 'node:path';

@@ -8,7 +8,7 @@ import { loadOnnx } from '../../src/onnx/import.js';
 import { findHead } from '../../src/analysis/head.js';
 import { inferShapes } from '../../src/ir/shape-infer.js';
 import type { Model } from '../../src/ir/model.js';
-import { readNpz, toFloat32 } from '../../src/parity/npy.js';
+import { readNpz, toFloat32 } from '../../src/data/npy.js';
 import type { Pairs } from '../../src/quantize/metric.js';
 
 export const FIXTURES = join(import.meta.dirname, '../../fixtures');
@@ -71,7 +71,7 @@ export async function optimizedModel(path: string): Promise<Model> {
   const m = loadOnnx(path);
   const passes = await import('../../src/passes/index.js').catch(() => null);
   if (passes && typeof passes.optimize === 'function') {
-    const { silentLogger } = await import('../../src/cli/log.js');
+    const { silentLogger } = await import('../../src/log.js');
     passes.optimize(m, {}, { log: silentLogger });
     return m;
   }

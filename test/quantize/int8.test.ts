@@ -6,7 +6,7 @@ import { encodeOnnx } from '../../src/onnx/export.js';
 import { buildQdq, buildWeightOnly, qdqTensors } from '../../src/quantize/int8.js';
 import { calibrate } from '../../src/quantize/calibrate.js';
 import { quantizeInt8 } from '../../src/quantize/index.js';
-import { runEmbeddings } from '../../src/quantize/ort-run.js';
+import { runEmbeddings } from '../../src/data/ort-run.js';
 import { checkEmbeddings } from '../../src/quantize/metric.js';
 import { FIXTURES, fixtureArchs, loadReference, optimizedModel } from './helpers.js';
 

@@ -5,7 +5,7 @@ import { attr } from '../../src/ir/attribute.js';
 import { inferShapes } from '../../src/ir/shape-infer.js';
 import { cloneModel } from '../../src/ir/clone.js';
 import { opsetProblems, upgradeOpset } from '../../src/quantize/opset.js';
-import { forEachBatch } from '../../src/quantize/ort-run.js';
+import { forEachBatch } from '../../src/data/ort-run.js';
 import { UnsupportedError } from '../../src/errors.js';
 
 /** An opset-9 graph using every attribute form that moved to an input by opset 13. */

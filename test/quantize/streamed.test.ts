@@ -11,7 +11,7 @@ import { CHUNK_BYTES, TensorData } from '../../src/ir/tensor.js';
 import { DType } from '../../src/ir/dtype.js';
 import { absMaxOf, float16Of, int8PerChannelOf } from '../../src/quantize/streamed.js';
 import { absMax, quantizeWeightPerChannel, roundToFloat16, toFloat16 } from '../../src/quantize/schemes.js';
-import { mulberry32 } from '../../src/parity/references.js';
+import { mulberry32 } from '../../src/data/references.js';
 
 describe('streamed quantization', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sf2-q-'));

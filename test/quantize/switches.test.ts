@@ -4,7 +4,7 @@ import { buildQdq, buildWeightOnly, qdqTensors, qdqUnits, weightUnits } from '..
 import { calibrate } from '../../src/quantize/calibrate.js';
 import { convertToFloat16, float16Units } from '../../src/quantize/fp16.js';
 import { float16SwitchModel, int8SwitchModel } from '../../src/quantize/switches.js';
-import { openRunner, runEmbeddings } from '../../src/quantize/ort-run.js';
+import { openRunner, runEmbeddings } from '../../src/data/ort-run.js';
 import { rowCosines } from '../../src/quantize/metric.js';
 import type { Model } from '../../src/ir/model.js';
 import { FIXTURES, fixtureArchs, loadReference, optimizedModel } from './helpers.js';

@@ -14,10 +14,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { silentLogger } from '../../src/cli/log.js';
+import { silentLogger } from '../../src/log.js';
 import type { Model } from '../../src/ir/model.js';
 import { loadOnnx } from '../../src/onnx/import.js';
-import { readNpz, toFloat32 } from '../../src/parity/npy.js';
+import { readNpz, toFloat32 } from '../../src/data/npy.js';
 import { openTfjsModel } from '../../src/parity/runtimes/tfjs-node.js';
 import { optimize } from '../../src/passes/index.js';
 import { contractOf } from '../../src/pipeline/export.js';
@@ -102,7 +102,7 @@ describe.skipIf(!!why)('WebGPU int8 decided for its per-channel scheme', () => {
     const w = await writeBundle(f.model, ['fp32']);
     try {
       const { writeFileSync } = await import('node:fs');
-      const { stableStringify } = await import('../../src/pipeline/stable-json.js');
+      const { stableStringify } = await import('../../src/bundle/stable-json.js');
       writeFileSync(join(w.dir, 'webgpu/fp32/model.json'), stableStringify(m));
       writeFileSync(join(w.dir, 'webgpu/fp32/weights.bin'), built.weights);
       const { id } = await h.load(w.dir, 'fp32');

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { encodeNpz, readNpz, readNpy } from '../../src/parity/npy.js';
+import { encodeNpz, readNpz, readNpy } from '../../src/data/npy.js';
 import { unpackBundle } from '../../src/pack/unpack.js';
-import { verifyBundle } from '../../src/parity/verify.js';
+import { verifyBundle } from '../../src/verify/verify.js';
 import { deflateRawSync } from 'node:zlib';
 import { Sf2Error } from '../../src/errors.js';
 

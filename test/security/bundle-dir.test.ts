@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BundleDir, cleanStale, notABundle, preflight } from '../../src/pipeline/bundle-dir.js';
+import { BundleDir, cleanStale, notABundle, preflight } from '../../src/bundle/bundle-dir.js';
 import { exportModel } from '../../src/pipeline/export.js';
 import { Sf2Error } from '../../src/errors.js';
 

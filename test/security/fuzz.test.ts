@@ -27,11 +27,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Sf2Error } from '../../src/errors.js';
 import { encodeOnnx } from '../../src/onnx/export.js';
 import { onnx } from '../../src/onnx/proto.js';
-import { encodeNpz, encodeNpy, readNpy, readNpz } from '../../src/parity/npy.js';
-import { mulberry32 } from '../../src/parity/references.js';
+import { encodeNpz, encodeNpy, readNpy, readNpz } from '../../src/data/npy.js';
+import { mulberry32 } from '../../src/data/references.js';
 import { packBundle } from '../../src/pack/pack.js';
-import { verifyBundle } from '../../src/parity/verify.js';
-import { MANIFEST_SCHEMA_VERSION } from '../../src/pipeline/manifest.js';
+import { verifyBundle } from '../../src/verify/verify.js';
+import { MANIFEST_SCHEMA_VERSION } from '../../src/bundle/manifest.js';
 import { sha256Hex } from '../../src/data/sha256.js';
 import { chainModel } from './models.js';
 import { runMain } from './cli-run.js';
@@ -248,7 +248,7 @@ describe('fuzz', () => {
     mkdirSync(join(b, 'onnx'), { recursive: true });
     const modelBytes = encodeOnnx(chainModel(2));
     writeFileSync(join(b, 'onnx', 'model.fp32.onnx'), modelBytes);
-    // A hand-made manifest of the shape pack reads (src/pipeline/manifest.ts checks it field by field).
+    // A hand-made manifest of the shape pack reads (src/bundle/manifest.ts checks it field by field).
     writeFileSync(join(b, 'manifest.json'), JSON.stringify({ schemaVersion: MANIFEST_SCHEMA_VERSION, tool: { name: 'sf2-export', version: '0' }, source: { path: 'm.onnx', sha256: '0', bytes: 1 }, model: { embeddingDim: 16, output: 'y', input: { name: 'x', shape: ['N', 3, 16, 16], layout: 'NCHW', colorOrder: 'RGB', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] }, flipTTA: 'sum' }, head: {}, passes: [], targets: {}, parity: null, files: [{ path: 'onnx/model.fp32.onnx', target: 'onnx', precision: 'fp32', role: 'model', sha256: sha256Hex(modelBytes), bytes: modelBytes.length }] }));
     const tgz = join(work, 'tb', 'bundle.tgz');
     await packBundle(b, { out: tgz });

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeNpz, readNpz } from '../../src/parity/npy.js';
+import { encodeNpz, readNpz } from '../../src/data/npy.js';
 import { runMain } from './cli-run.js';
 
 const FIX = join(import.meta.dirname, '../../fixtures');

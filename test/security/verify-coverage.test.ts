@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packBundle } from '../../src/pack/pack.js';
 import { unpackBundle } from '../../src/pack/unpack.js';
-import { listFiles } from '../../src/pipeline/bundle-dir.js';
-import { MANIFEST_FILE } from '../../src/pipeline/manifest.js';
+import { listFiles } from '../../src/bundle/bundle-dir.js';
+import { MANIFEST_FILE } from '../../src/bundle/manifest.js';
 import { parityForBundle, paritySummary } from '../../src/parity/run.js';
 import { RUNTIMES } from '../../src/parity/runtimes/registry.js';
-import { sealManifest, signBundle, verifyBundleDir } from '../../src/parity/verify.js';
+import { sealManifest, signBundle, verifyBundleDir } from '../../src/verify/verify.js';
 import { buildOnnxBundle, SFNET10, SFNET10_NPZ, writeManifest } from '../parity/helpers.js';
 
 let work: string;

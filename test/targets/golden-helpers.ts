@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { exportModel } from '../../src/pipeline/export.js';
-import type { Precision } from '../../src/pipeline/precision.js';
+import type { Precision } from '../../src/ir/precision.js';
 import { loadOnnx } from '../../src/onnx/import.js';
 import { ChildWorker } from '../../src/parity/child.js';
 import { gpuEnvCandidates } from '../../src/parity/gpu-env.js';

@@ -3,7 +3,7 @@
  * sf2-ort.js on onnxruntime-node, sf2-tfjs.js on tfjs cpu and wasm, sf2.js on
  * Dawn. On each fixture's bundles (every precision) the self-test passes; one
  * weight's exponent byte flipped makes it fail, naming the row and its cosine.
- * The thresholds are the parity thresholds of each precision (src/parity/thresholds.ts),
+ * The thresholds are the parity thresholds of each precision (src/metrics/thresholds.ts),
  * written into the golden set at export: nothing here is tuned to the fixtures.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,8 +11,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { mainFixtures, referenceOf } from '../helpers/fixtures.js';
-import { decodeGolden, GOLDEN_ROWS } from '../../src/targets/golden-set.js';
-import { DEFAULT_THRESHOLDS } from '../../src/parity/thresholds.js';
+import { decodeGolden, GOLDEN_ROWS } from '../../src/bundle/golden-set.js';
+import { DEFAULT_THRESHOLDS } from '../../src/metrics/thresholds.js';
 import { dawnUnavailable } from './webgpu/harness.js';
 import { damageOnnx, damageTfjsShard, damageWebgpu, DawnSelfTest, exportAll, ortSelfTest, PRECISIONS, tfjsSelfTest } from './golden-helpers.js';
 

@@ -3,7 +3,7 @@
  * webgl/webgpu, the WebGPU bundle, onnxruntime-web) and for looking at the
  * HTML report.
  *
- *   import { BrowserHarness, packageDir, chromiumProbe } from '../browser/index.js';
+ *   import { BrowserHarness, packageDir, chromiumProbe } from './index.js';
  *
  *   const probe = await chromiumProbe();             // { available, reason?, version? }
  *   const h = await BrowserHarness.open({

@@ -12,38 +12,22 @@
  *             binaries (they are downloaded at install time, and not here).
  * Parity sessions use onnxruntime's default graph optimizations ('all'):
  * that is what users run. References from the original model use
- * optimizations off (src/parity/references.ts).
+ * optimizations off (src/data/references.ts).
  */
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { ChildWorker } from '../child.js';
 import { gpuEnvCandidates, gpuEnvMissingReason, type GpuEnv } from '../gpu-env.js';
 import type { AdapterInfo, ParityRuntime, Probe, RuntimeInfo, RuntimeSession } from '../runtime.js';
 import type { BundleFile } from '../../targets/target.js';
-import type { ModelContract } from '../../pipeline/contract.js';
+import type { ModelContract } from '../../analysis/contract.js';
 import { Graph } from '../../ir/graph.js';
 import { Model } from '../../ir/model.js';
 import { DType } from '../../ir/dtype.js';
 import { encodeOnnx } from '../../onnx/export.js';
 import { inputDims } from '../input-dims.js';
 
-type Ort = typeof import('onnxruntime-node');
-const require = createRequire(import.meta.url);
-
-let ortModule: Ort | undefined;
-/** onnxruntime-node, loaded on first use. */
-export function ort(): Ort {
-  ortModule ??= require('onnxruntime-node') as Ort;
-  return ortModule;
-}
-
-export function ortVersion(): string {
-  try {
-    return ort().env.versions.node ?? ort().env.versions.common ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
+export { ort, ortVersion } from '../../data/ort.js';
+import { ort, ortVersion, type Ort } from '../../data/ort.js';
 
 function backendState(name: string): { present: boolean; bundled: boolean } {
   const list = ort().listSupportedBackends() as { name: string; bundled: boolean }[];
@@ -218,7 +202,7 @@ function webgpuRuntime(): ParityRuntime {
           // Relu([-1, 0, 1, 2]) = [0, 0, 1, 2] exactly on any device.
           if (r.y.join(',') !== '0,0,1,2') throw new Error(`probe model gave ${r.y.join(',')}, not 0,0,1,2`);
         } catch (e) {
-          failures.push(`${env.driver}: ${(e as Error).message.split('\n')[0].slice(0, 300)}`);
+          failures.push(`${env.driver}: ${((e as Error).message.split('\n')[0] ?? '').slice(0, 300)}`);
           continue;
         } finally {
           await w?.close();

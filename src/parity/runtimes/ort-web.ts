@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModelContract } from '../../pipeline/contract.js';
+import type { ModelContract } from '../../analysis/contract.js';
 import type { BundleFile } from '../../targets/target.js';
 import { BrowserHarness, chromiumProbe, packageDir } from '../browser/index.js';
 import { inputDims } from '../input-dims.js';

@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModelContract } from '../../pipeline/contract.js';
+import type { ModelContract } from '../../analysis/contract.js';
 import type { BundleFile } from '../../targets/target.js';
 import { scriptMount, TFJS_SCRIPTS, tfjsPageHtml, type TfjsBrowserBackend } from '../../targets/tfjs/browser/page.js';
 import { BrowserHarness, chromiumProbe, packageDir } from '../browser/index.js';

@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { ModelContract } from '../../pipeline/contract.js';
+import type { ModelContract } from '../../analysis/contract.js';
 import type { BundleFile } from '../../targets/target.js';
 import { inputDims } from '../input-dims.js';
 import type { ParityRuntime, Probe, RuntimeSession } from '../runtime.js';

@@ -8,7 +8,7 @@
  * then start Chromium with Dawn's `disable_workgroup_init` (compile time only: every
  * sf2 kernel writes its workgroup memory before reading it; see webgpu-dawn.ts).
  */
-import type { ModelContract } from '../../pipeline/contract.js';
+import type { ModelContract } from '../../analysis/contract.js';
 import type { BundleFile } from '../../targets/target.js';
 import { BrowserHarness, chromiumProbe } from '../browser/index.js';
 import type { AdapterInfo, ParityRuntime, Probe, RuntimeInfo, RuntimeSession } from '../runtime.js';

@@ -19,7 +19,7 @@ import { ChildWorker } from '../child.js';
 import { gpuEnvCandidates, gpuEnvMissingReason, type GpuEnv } from '../gpu-env.js';
 import type { AdapterInfo, ParityRuntime, Probe, RuntimeInfo, RuntimeSession } from '../runtime.js';
 import type { BundleFile } from '../../targets/target.js';
-import type { ModelContract } from '../../pipeline/contract.js';
+import type { ModelContract } from '../../analysis/contract.js';
 
 const require = createRequire(import.meta.url);
 

@@ -9,7 +9,7 @@
  * Quantized bundles are made from a clone; what stayed in higher precision and
  * why, and the measured embedding metric, go into TargetResult.details.
  * Beside the models: onnx/model.<precision>.golden.bin (the golden set,
- * src/targets/golden-set.ts) and sf2-ort.js, which runs it on a session.
+ * src/bundle/golden-set.ts) and sf2-ort.js, which runs it on a session.
  */
 import { saveOnnx } from '../../onnx/export.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,13 +17,13 @@ import { join } from 'node:path';
 import { UnsupportedError } from '../../errors.js';
 import { DType } from '../../ir/dtype.js';
 import type { BundleFile, Target, TargetContext, TargetResult } from '../target.js';
-import { goldenPath, MODULE_PACKAGE_JSON, withGoldenRuntime, writeGoldenSet } from '../golden-set.js';
+import { goldenPath, MODULE_PACKAGE_JSON, withGoldenRuntime, writeGoldenSet } from '../../bundle/golden-set.js';
 
 /** The golden-set self-test for onnxruntime-web and -node sessions (src/targets/onnx/runtime/sf2-ort.js). */
 export const HELPER = 'sf2-ort.js';
 export const HELPER_TYPES = 'sf2-ort.d.ts';
 import type { Model } from '../../ir/model.js';
-import type { Precision } from '../../pipeline/precision.js';
+import type { Precision } from '../../ir/precision.js';
 import { opsetProblems } from '../../quantize/opset.js';
 import { INT8_OPSET } from '../../quantize/int8.js';
 import { quantizeFloat16, quantizeInt8, syntheticInputs, DEFAULT_INT8_SCHEME, DEFAULT_CALIBRATION_METHOD, type MeasureInputs } from '../../quantize/index.js';

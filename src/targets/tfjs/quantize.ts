@@ -94,8 +94,8 @@ export function channelRelativeError(w: Float32Array, approx: Float32Array, chan
   for (let i = 0; i < w.length; i++) {
     const c = i % channels;
     const d = w[i]! - approx[i]!;
-    err[c] += d * d;
-    norm[c] += w[i]! * w[i]!;
+    err[c] = err[c]! + d * d;
+    norm[c] = norm[c]! + w[i]! * w[i]!;
   }
   let sum = 0, k = 0;
   for (let c = 0; c < channels; c++) {

@@ -2,17 +2,17 @@
  * The TensorFlow.js target: DIR/tfjs/<precision>/model.json + group1-shard*.bin,
  * a graph model that `tf.loadGraphModel` loads with nothing but the published
  * tfjs packages. See bundle.ts for the files, convert.ts for the conversion.
- * Beside them: golden.bin (the golden set, src/targets/golden-set.ts) and
+ * Beside them: golden.bin (the golden set, src/bundle/golden-set.ts) and
  * sf2-tfjs.js, which runs it on any loaded GraphModel and backend.
  */
 import type { Model } from '../../ir/model.js';
-import type { Precision } from '../../pipeline/precision.js';
+import type { Precision } from '../../ir/precision.js';
 import type { BundleFile, Target, TargetContext, TargetResult } from '../target.js';
 import { buildTfjsBundle, checkTfjs, writeTfjsBundle } from './bundle.js';
 import { decideTfjsInt8 } from './int8.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { goldenPath, MODULE_PACKAGE_JSON, withGoldenRuntime, writeGoldenSet } from '../golden-set.js';
+import { goldenPath, MODULE_PACKAGE_JSON, withGoldenRuntime, writeGoldenSet } from '../../bundle/golden-set.js';
 
 /** The golden-set self-test for any loaded GraphModel (src/targets/tfjs/runtime/sf2-tfjs.js). */
 export const HELPER = 'sf2-tfjs.js';

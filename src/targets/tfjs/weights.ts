@@ -11,7 +11,7 @@
  *   int8  kernels as uint8, per tensor or per output channel, chosen per
  *         kernel by measured error (quantize.ts); vectors stay float32.
  */
-import type { Precision } from '../../pipeline/precision.js';
+import type { Precision } from '../../ir/precision.js';
 import type { TfConst } from './builder.js';
 import { tfAttr, type TfNode } from './graphdef.js';
 import { chooseInt8, toFloat16Bits, type Int8Scheme } from './quantize.js';

@@ -9,8 +9,8 @@
  * writes a slot it reads. Slots are sized per image; sf2.js multiplies by the batch.
  */
 import { createHash } from 'node:crypto';
-import type { ModelContract } from '../../pipeline/contract.js';
-import type { Precision } from '../../pipeline/precision.js';
+import type { ModelContract } from '../../analysis/contract.js';
+import type { Precision } from '../../ir/precision.js';
 import type { Graph } from '../../ir/graph.js';
 import { planGraph, type Layer, type Plan } from './plan.js';
 import { Aux, ceilDiv, type BindingRef, type LayerBinding, type Variant } from './wgsl/common.js';

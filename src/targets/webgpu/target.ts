@@ -5,7 +5,7 @@
  *   model.json  layers, shapes, weight offsets, activation slots, the WGSL kernels
  *               generated for this model, and the preprocessing contract
  *   weights.bin packed weights (fp32, fp16 or int8 + f32 per-channel scales)
- *   golden.bin  the golden set sf2.js's selfTest() runs (src/targets/golden-set.ts)
+ *   golden.bin  the golden set sf2.js's selfTest() runs (src/bundle/golden-set.ts)
  *   package.json { "type": "module" }: Node loads sf2.js as the ES module it is from
  *               any app, a CommonJS one included (docs/targets.md)
  * and DIR/webgpu/index.html, a demo page (`sf2-export serve DIR`).
@@ -15,8 +15,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Model } from '../../ir/model.js';
-import type { Precision } from '../../pipeline/precision.js';
-import { stableStringify } from '../../pipeline/stable-json.js';
+import type { Precision } from '../../ir/precision.js';
+import { stableStringify } from '../../bundle/stable-json.js';
 import { TOOL_NAME, TOOL_VERSION } from '../../version.js';
 import type { BundleFile, Target, TargetContext, TargetResult } from '../target.js';
 import { planGraph } from './plan.js';
@@ -24,7 +24,7 @@ import { UnsupportedError } from '../../errors.js';
 import { FLOAT16_MAX } from '../../quantize/schemes.js';
 import { buildBundle } from './program.js';
 import { decideWebgpuInt8 } from './int8.js';
-import { goldenPath, withGoldenRuntime, writeGoldenSet } from '../golden-set.js';
+import { goldenPath, withGoldenRuntime, writeGoldenSet } from '../../bundle/golden-set.js';
 
 /** Files shipped verbatim from src/targets/webgpu/runtime/ (found from src/ and from dist/). */
 export const RUNTIME_FILES = ['sf2.js', 'sf2.d.ts'] as const;
@@ -68,7 +68,7 @@ export const webgpuTarget: Target = {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'model.json'), stableStringify(built.manifest));
     writeFileSync(join(dir, 'weights.bin'), built.weights);
-    // sf2.js ships with the golden-set self-test appended (src/targets/golden-set.ts).
+    // sf2.js ships with the golden-set self-test appended (src/bundle/golden-set.ts).
     for (const f of RUNTIME_FILES) writeFileSync(join(dir, f), f === 'sf2.js' ? withGoldenRuntime(runtimeAsset(f)) : readRuntimeAsset(f));
     // sf2.js is an ES module: this package.json makes Node load it as one from any app, a CommonJS
     // app ("type": "commonjs", or no type) included, and is ignored by browsers and bundlers.

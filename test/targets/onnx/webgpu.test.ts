@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { onnxTarget } from '../../../src/targets/onnx/target.js';
 import type { TargetContext, TargetOptions } from '../../../src/targets/target.js';
 import { contractOf } from '../../../src/pipeline/export.js';
-import { silentLogger } from '../../../src/cli/log.js';
+import { silentLogger } from '../../../src/log.js';
 import { ortNodeWebgpu } from '../../../src/parity/runtimes/ort-node.js';
 import { rowCosines } from '../../../src/quantize/metric.js';
 import { FIXTURES, fixtureArchs, loadReference, optimizedModel } from '../../quantize/helpers.js';

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { silentLogger } from '../../../src/cli/log.js';
+import { silentLogger } from '../../../src/log.js';
 import { loadOnnx } from '../../../src/onnx/import.js';
 import { optimize } from '../../../src/passes/index.js';
 import { chromiumProbe } from '../../../src/parity/browser/index.js';

@@ -18,11 +18,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
-import { silentLogger } from '../../../src/cli/log.js';
+import { silentLogger } from '../../../src/log.js';
 import { loadOnnx } from '../../../src/onnx/import.js';
 import { optimize } from '../../../src/passes/index.js';
 import { buildTfjsBundle, writeTfjsBundle } from '../../../src/targets/tfjs/bundle.js';
-import type { Precision } from '../../../src/pipeline/precision.js';
+import type { Precision } from '../../../src/ir/precision.js';
 import { archOf, contractFor, fixtureModels, FIXTURES, minCosine, reference } from './helpers.js';
 
 const THRESHOLD: Record<Precision, number> = { fp32: 0.99999, fp16: 0.9995, int8: 0.99 };

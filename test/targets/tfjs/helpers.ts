@@ -11,9 +11,9 @@ import { findHead } from '../../../src/analysis/head.js';
 import { inferShapes } from '../../../src/ir/shape-infer.js';
 import type { Model } from '../../../src/ir/model.js';
 import { loadOnnx } from '../../../src/onnx/import.js';
-import { readNpz, toFloat32 } from '../../../src/parity/npy.js';
+import { readNpz, toFloat32 } from '../../../src/data/npy.js';
 import { contractOf } from '../../../src/pipeline/export.js';
-import type { ModelContract } from '../../../src/pipeline/contract.js';
+import type { ModelContract } from '../../../src/analysis/contract.js';
 
 export const FIXTURES = join(import.meta.dirname, '../../../fixtures');
 

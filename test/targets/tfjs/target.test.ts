@@ -9,12 +9,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { silentLogger } from '../../../src/cli/log.js';
+import { silentLogger } from '../../../src/log.js';
 import { ExitCode, UnsupportedError } from '../../../src/errors.js';
 import { attr } from '../../../src/ir/attribute.js';
 import { loadOnnx } from '../../../src/onnx/import.js';
 import { optimize } from '../../../src/passes/index.js';
-import { readNpz, toFloat32 } from '../../../src/parity/npy.js';
+import { readNpz, toFloat32 } from '../../../src/data/npy.js';
 import { openTfjsModel, tfjsNodeCpu, tfjsNodeWasm } from '../../../src/parity/runtimes/tfjs-node.js';
 import { loadTarget } from '../../../src/targets/registry.js';
 import { buildTfjsBundle, checkTfjs, writeTfjsBundle } from '../../../src/targets/tfjs/bundle.js';

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeOnnx } from '../../../src/onnx/export.js';
-import { flipWidth } from '../../../src/parity/references.js';
+import { flipWidth } from '../../../src/data/references.js';
 import { maxAbsDiff, minRowCosine, runOrt, seededFloats } from '../../helpers/ort.js';
 import { DawnHarness, dawnUnavailable, writeBundle, type Written } from './harness.js';
 import { tinyFace, wide, zoo } from './models.js';

@@ -7,7 +7,7 @@
  */
 import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../src/cli/log.js';
+import { silentLogger } from '../../../src/log.js';
 import { cloneModel } from '../../../src/ir/clone.js';
 import type { Model } from '../../../src/ir/model.js';
 import { loadOnnx } from '../../../src/onnx/import.js';

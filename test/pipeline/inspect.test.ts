@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { basename, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadOnnx } from '../../src/onnx/import.js';
-import { inspect } from '../../src/analysis/inspect.js';
+import { inspect } from '../../src/pipeline/inspect.js';
 import { mainFixtures, metaOf, variantFixtures } from '../helpers/fixtures.js';
 
 interface Meta {

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { deflateRawSync } from 'node:zlib';
 import { InputError } from '../../src/errors.js';
-import { crc32, encodeNpy, encodeNpz, readNpy, readNpz, toFloat64 } from '../../src/parity/npy.js';
+import { crc32, encodeNpy, encodeNpz, readNpy, readNpz, toFloat64 } from '../../src/data/npy.js';
 
 // Files written by numpy 1.24 (test/parity/data/make_npy.py).
-const D = new URL('./data/', import.meta.url).pathname;
+const D = new URL('../parity/data/', import.meta.url).pathname;
 const f = (n: string) => D + n;
 
 function inputError(fn: () => unknown): InputError {
@@ -119,7 +119,7 @@ describe('readNpz', () => {
     expect(inputError(() => readNpz(readFileSync(f('f4.npy')))).message).toMatch(/a \.npy file, not a \.npz/);
     expect(inputError(() => readNpz(new Uint8Array(64))).message).toMatch(/bad magic/);
     // Flip a byte inside the first entry's compressed data: inflate fails or the CRC catches it.
-    const d = Uint8Array.from(z); d[120] ^= 0xff;
+    const d = Uint8Array.from(z); d[120] = d[120]! ^ 0xff;
     expect(inputError(() => readNpz(d)).message).toMatch(/damaged|CRC|inflating|truncated/);
     // Mark the directory as zip64 (entries = 0xffff).
     const s = Uint8Array.from(readFileSync(f('ref.npz')));
@@ -130,7 +130,7 @@ describe('readNpz', () => {
   it('checks CRC-32 of stored entries and the known CRC of "123456789"', () => {
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
     const s = Uint8Array.from(readFileSync(f('ref.npz')));
-    s[200] ^= 1; // inside inputs.npy data (stored)
+    s[200] = s[200]! ^ 1; // inside inputs.npy data (stored)
     expect(inputError(() => readNpz(s)).message).toMatch(/CRC-32 mismatch/);
   });
   it('refuses a deflate bomb whose output exceeds the declared size', () => {

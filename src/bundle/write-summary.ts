@@ -9,7 +9,7 @@
  *
  * The full list of every file is in manifest.json (and --json).
  */
-import type { BundleFile } from '../targets/target.js';
+import type { BundleFile } from './bundle-file.js';
 
 export function writtenSummary(files: readonly BundleFile[]): string {
   const models = files.filter((f) => f.role === 'model' || f.role === 'weights').map((f) => f.path);

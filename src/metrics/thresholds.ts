@@ -14,8 +14,8 @@
  * every exported value must be finite.
  */
 import { UsageError } from '../errors.js';
-import { PRECISIONS, type Precision } from '../pipeline/precision.js';
-import type { ParityMetrics } from './metrics.js';
+import { PRECISIONS, type Precision } from '../ir/precision.js';
+import type { ParityMetrics } from './parity.js';
 
 export interface Thresholds {
   /** Lowest acceptable per-row cosine (and flip-TTA cosine). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { pairMetrics, pairScores, normalizeRows, percentile, rocPoints, rowMetrics, thresholdAtFar, thresholdBestAccuracy, ttaMetrics } from '../../src/parity/metrics.js';
-import { DEFAULT_THRESHOLDS, failures, parseThresholdFlag, resolveThresholds, thresholdsFromConfig } from '../../src/parity/thresholds.js';
+import { pairMetrics, pairScores, normalizeRows, percentile, rocPoints, rowMetrics, thresholdAtFar, thresholdBestAccuracy, ttaMetrics } from '../../src/metrics/parity.js';
+import { DEFAULT_THRESHOLDS, failures, parseThresholdFlag, resolveThresholds, thresholdsFromConfig } from '../../src/metrics/thresholds.js';
 import { UsageError } from '../../src/errors.js';
 
 // Hand-computed cases. Tolerances: float64 arithmetic on a handful of terms

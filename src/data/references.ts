@@ -36,25 +36,25 @@
  * cosine is undefined), pair indices in range. Any failure is an InputError
  * (exit 3) with a one-line reason.
  */
-import { sha256FileSync, sha256Hex } from '../data/sha256.js';
+import { sha256FileSync, sha256Hex } from './sha256.js';
 import { ortRefusal } from './ort-errors.js';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
-import { runPaddedBatches } from '../data/padded-batches.js';
-import { DEFAULT_SEED, mulberry32, normalInputs } from '../data/synthetic.js';
-import type { Logger } from '../cli/log.js';
-import { silentLogger } from '../cli/log.js';
-import type { ModelContract } from '../pipeline/contract.js';
-import { chwOf, SPHEREFACE2_MEAN, SPHEREFACE2_STD, type InputLayout } from '../pipeline/contract.js';
+import { runPaddedBatches } from './padded-batches.js';
+import { DEFAULT_SEED, mulberry32, normalInputs } from './synthetic.js';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import type { ModelContract } from '../analysis/contract.js';
+import { chwOf, SPHEREFACE2_MEAN, SPHEREFACE2_STD, type InputLayout } from '../analysis/contract.js';
 import { isCheckpointPath, loadModel } from '../pth/load-model.js';
 import { saveOnnx } from '../onnx/export.js';
 import type { Model } from '../ir/model.js';
 import { findHead, embeddingCandidates } from '../analysis/head.js';
 import { readNpy, readNpz, type NpyArray } from './npy.js';
-import { ort } from './runtimes/ort-node.js';
+import { ort } from './ort.js';
 
 export interface ReferenceFile {
   readonly path: string;

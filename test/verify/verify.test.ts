@@ -9,14 +9,14 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, 
 import { generateKeyPairSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listFiles } from '../../src/pipeline/bundle-dir.js';
-import { MANIFEST_FILE } from '../../src/pipeline/manifest.js';
-import { stableStringify } from '../../src/pipeline/stable-json.js';
+import { listFiles } from '../../src/bundle/bundle-dir.js';
+import { MANIFEST_FILE } from '../../src/bundle/manifest.js';
+import { stableStringify } from '../../src/bundle/stable-json.js';
 import { parityForBundle, paritySummary } from '../../src/parity/run.js';
 import { RUNTIMES } from '../../src/parity/runtimes/registry.js';
-import { assertVerified, sealManifest, signBundle, verifyBundle, verifyBundleDir } from '../../src/parity/verify.js';
+import { assertVerified, sealManifest, signBundle, verifyBundle, verifyBundleDir } from '../../src/verify/verify.js';
 import { VerifyError } from '../../src/errors.js';
-import { buildOnnxBundle, SFNET10, SFNET10_NPZ, writeManifest } from './helpers.js';
+import { buildOnnxBundle, SFNET10, SFNET10_NPZ, writeManifest } from '../parity/helpers.js';
 
 let base: string;
 let keys: string;

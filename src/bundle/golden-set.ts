@@ -3,7 +3,7 @@
  * embeddings PyTorch (or the original model) gave for them, the pass threshold
  * of the bundle's precision and the sha256 of its weights, so that the bundle
  * can check itself where it runs (sf2.js `selfTest()`, sf2-tfjs.js, sf2-ort.js;
- * the shared runtime check is src/targets/golden-runtime.js).
+ * the shared runtime check is src/bundle/golden-runtime.js).
  *
  * Rows: the first GOLDEN_ROWS (4) rows of the parity references (the same
  * files, the same synthetic seed: what parity measures), with their indices;
@@ -38,15 +38,15 @@ import { filesDigest, sha256Hex } from '../data/sha256.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
 import { InputError } from '../errors.js';
-import type { Logger } from '../cli/log.js';
+import type { Logger } from '../log.js';
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../ir/float16.js';
 import type { Model } from '../ir/model.js';
-import type { ModelContract } from '../pipeline/contract.js';
-import type { Precision } from '../pipeline/precision.js';
-import { stableStringify } from '../pipeline/stable-json.js';
-import type { ReferenceSet } from '../parity/references.js';
-import { DEFAULT_THRESHOLDS, resolveThresholds, type ThresholdOverrides } from '../parity/thresholds.js';
-import type { BundleFile, TargetName } from './target.js';
+import type { ModelContract } from '../analysis/contract.js';
+import type { Precision } from '../ir/precision.js';
+import { stableStringify } from './stable-json.js';
+import type { ReferenceSet } from '../data/references.js';
+import { DEFAULT_THRESHOLDS, resolveThresholds, type ThresholdOverrides } from '../metrics/thresholds.js';
+import type { BundleFile, TargetName } from './bundle-file.js';
 
 export const GOLDEN_FORMAT = 'sf2-golden';
 export const GOLDEN_VERSION = 1;
@@ -133,7 +133,7 @@ export function referenceDigest(ref: ReferenceSet): string {
 /** Load the references as parity will, and take the golden rows from them. */
 export async function goldenSource(opts: GoldenOptions): Promise<GoldenSource> {
   // Loaded lazily: a target writer only needs the encoder below, not onnxruntime.
-  const { loadReferences } = await import('../parity/references.js');
+  const { loadReferences } = await import('../data/references.js');
   const ref = await loadReferences({ reference: opts.reference, inputs: opts.inputs, images: opts.images, originalModel: opts.originalModel, embedding: opts.embedding, contract: opts.contract, log: opts.log });
   return goldenFromReferences(ref, opts);
 }
@@ -150,7 +150,7 @@ export async function goldenFromReferences(ref: ReferenceSet, opts: Pick<GoldenO
   const thresholds = Object.fromEntries(Object.entries(resolved).map(([p, t]) => [p, { minCosine: t.minCosine }])) as GoldenSource['thresholds'];
   let fp16InputCosine: number | null = null;
   if (!pixelExact) {
-    const { runEmbeddings } = await import('../quantize/ort-run.js');
+    const { runEmbeddings } = await import('../data/ort-run.js');
     const rounded = Float32Array.from(inputs, (x) => float16BitsToFloat32(float32ToFloat16Bits(x)));
     const out = opts.contract.output;
     const a = await runEmbeddings(opts.model, { data: inputs, dims: [k, c, h, w] }, out);
@@ -435,11 +435,11 @@ export function goldenDir(path: string): string {
 
 /**
  * A runtime file as shipped in a bundle: its source with the shared self-test
- * code (src/targets/golden-runtime.js) appended, one ES module with no imports.
+ * code (src/bundle/golden-runtime.js) appended, one ES module with no imports.
  * Found from src/ and from dist/ alike (two levels up is the package root).
  */
 export function withGoldenRuntime(file: URL): Buffer {
-  return Buffer.concat([readFileSync(file), readFileSync(new URL('../../src/targets/golden-runtime.js', import.meta.url))]);
+  return Buffer.concat([readFileSync(file), readFileSync(new URL('../../src/bundle/golden-runtime.js', import.meta.url))]);
 }
 
 /** package.json written beside the helpers: their .js files are ES modules for Node whatever the app's own package.json says. */

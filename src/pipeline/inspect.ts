@@ -4,15 +4,15 @@
  * annotations added to values whose shapes were unknown.
  */
 import { cloneModel } from '../ir/clone.js';
-import { silentLogger } from '../cli/log.js';
+import { silentLogger } from '../log.js';
 import { shapeSubgraphs } from '../passes/shape-subgraphs.js';
 import { dtypeName, isFloat } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
 import { inferShapes } from '../ir/shape-infer.js';
 import type { Dim, Value } from '../ir/value.js';
-import { classifyBatchNorms, type BnFinding } from './batchnorm.js';
-import { countFlops } from './flops.js';
-import { findHead, type HeadInfo } from './head.js';
+import { classifyBatchNorms, type BnFinding } from '../analysis/batchnorm.js';
+import { countFlops } from '../analysis/flops.js';
+import { findHead, type HeadInfo } from '../analysis/head.js';
 
 export interface TensorSummary {
   readonly name: string;

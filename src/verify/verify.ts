@@ -22,7 +22,7 @@
  *   golden    each golden set (role 'golden') is well-formed, its rows match
  *             its digest, the weights it lists have the sha256 it was made for,
  *             it was made from the references the report measured and its
- *             threshold is not looser than the defaults (src/targets/golden-set.ts)
+ *             threshold is not looser than the defaults (src/bundle/golden-set.ts)
  *   manifest  manifest.json is in canonical form (sorted keys, as written) and
  *             its `integrity` field is "sha256:" + the sha256 of the canonical
  *             manifest without that field, so one flipped byte in it is caught
@@ -52,14 +52,14 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, UsageError, VerifyError } from '../errors.js';
-import { MANIFEST_FILE, manifestProblems } from '../pipeline/manifest.js';
+import { MANIFEST_FILE, manifestProblems } from '../bundle/manifest.js';
 import { checkSchema, type Schema } from './schema-check.js';
-import { failures as thresholdFailures, DEFAULT_THRESHOLDS } from './thresholds.js';
-import { REPORT_JSON, reportPasses, resultLabel, type ParityReport } from './report.js';
-import { writeAtomic } from './report-json.js';
-import { stableStringify } from '../pipeline/stable-json.js';
-import { goldenProblems } from '../targets/golden-set.js';
-import { coverageProblems } from './verify-coverage.js';
+import { failures as thresholdFailures, DEFAULT_THRESHOLDS } from '../metrics/thresholds.js';
+import { REPORT_JSON, reportPasses, resultLabel, type ParityReport } from '../parity/report.js';
+import { writeAtomic } from '../parity/report-json.js';
+import { stableStringify } from '../bundle/stable-json.js';
+import { goldenProblems } from '../bundle/golden-set.js';
+import { coverageProblems } from './coverage.js';
 
 export const SIGNATURE_FILE = 'SIGNATURE';
 const PAYLOAD = 'sf2-export-signature-v1';
@@ -336,7 +336,7 @@ export function verifyBundleDir(dir: string, options: VerifyOptions = {}): Verif
             }
           }
           problems.push(...reportLogicProblems(report));
-          // Golden sets (src/targets/golden-set.ts): intact, made from the references this report measured, weights as exported.
+          // Golden sets (src/bundle/golden-set.ts): intact, made from the references this report measured, weights as exported.
           for (const [p, f] of listed) if (f.role === 'golden' && disk.has(p)) problems.push(...goldenProblems(dir, p, report, options.allowLooseThresholds));
           if (!report.pass) problems.push(`${REPORT_JSON}: parity failed (${report.results.filter((r) => !r.pass).map(resultLabel).join(', ') || 'no passing result'})`);
           for (const s of report.skipped) notes.push(`skipped ${s.runtime}: ${s.reason}`);

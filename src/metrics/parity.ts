@@ -39,7 +39,7 @@
  * ROC points (FAR, TAR) at every distinct score, for plots.
  */
 
-import { TARGET_FAR, bestAccuracyThreshold, decisionFlips, thresholdAtFar } from '../metrics/verification.js';
+import { TARGET_FAR, bestAccuracyThreshold, decisionFlips, thresholdAtFar } from './verification.js';
 
 export interface RowMetrics {
   readonly rows: number;

@@ -18,18 +18,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveOnnx } from '../onnx/export.js';
 import type { Model } from '../ir/model.js';
-import { InputError, UnsupportedError } from '../errors.js';
-import { paddedBatches, realRows, runPaddedBatches } from '../data/padded-batches.js';
+import { InputError } from '../errors.js';
+import { paddedBatches, realRows, runPaddedBatches } from './padded-batches.js';
 
-type Ort = typeof import('onnxruntime-node');
-let ortPromise: Promise<Ort> | null = null;
-export function loadOrt(): Promise<Ort> {
-  ortPromise ??= import('onnxruntime-node').catch((e: unknown) => {
-    ortPromise = null;
-    throw new UnsupportedError('onnxruntime', `onnxruntime-node cannot be loaded: ${(e as Error).message}`, 'install onnxruntime-node (ONNXRUNTIME_NODE_INSTALL=skip npm i onnxruntime-node)');
-  });
-  return ortPromise;
-}
+export { loadOrt } from './ort.js';
+import { loadOrt, type Ort } from './ort.js';
 
 export interface Batches {
   /** [N, ...] float32, row-major. */

@@ -31,14 +31,14 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { modelCard } from '../pack/model-card.js';
-import type { Manifest } from '../pipeline/manifest.js';
-import { SPHEREFACE2_MEAN, SPHEREFACE2_STD } from '../pipeline/contract.js';
+import type { Manifest } from '../bundle/manifest.js';
+import { SPHEREFACE2_MEAN, SPHEREFACE2_STD } from '../analysis/contract.js';
 import { TOOL_VERSION } from '../version.js';
-import { decodeGolden } from '../targets/golden-set.js';
-import { REPORT_HTML, REPORT_JSON, REPORT_MD, type ParityReport } from './report.js';
-import { reportJson } from './report-json.js';
-import { renderHtml } from './report-html.js';
-import { renderMarkdown } from './report-md.js';
+import { decodeGolden } from '../bundle/golden-set.js';
+import { REPORT_HTML, REPORT_JSON, REPORT_MD, type ParityReport } from '../parity/report.js';
+import { reportJson } from '../parity/report-json.js';
+import { renderHtml } from '../parity/report-html.js';
+import { renderMarkdown } from '../parity/report-md.js';
 
 export const MODEL_CARD = 'MODEL_CARD.md';
 export const SHA256SUMS = 'SHA256SUMS';

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { InputError, UsageError } from '../../src/errors.js';
-import { encodeNpz, writeNpy, writeNpz, type NpyData } from '../../src/parity/npy.js';
-import { DEFAULT_SEED, flipWidth, loadImages, loadReferences, mulberry32, syntheticInputs } from '../../src/parity/references.js';
+import { encodeNpz, writeNpy, writeNpz, type NpyData } from '../../src/data/npy.js';
+import { DEFAULT_SEED, flipWidth, loadImages, loadReferences, mulberry32, syntheticInputs } from '../../src/data/references.js';
 import { limitReferences } from '../../src/parity/run.js';
-import type { ModelContract } from '../../src/pipeline/contract.js';
-import { SFNET10, SFNET10_NPZ } from './helpers.js';
+import type { ModelContract } from '../../src/analysis/contract.js';
+import { SFNET10, SFNET10_NPZ } from '../parity/helpers.js';
 
 const contract = (d: number, h = 4, w = 4): ModelContract => ({
   embeddingDim: d,
@@ -209,7 +209,7 @@ describe('references from the original model (onnxruntime-node cpu, optimization
     const im = join(dir, 'x.npy'), em = join(dir, 'e.npy');
     writeNpy(im, { shape: [...npz.dims], data: npz.inputs.slice() });
     writeNpy(em, { shape: [npz.dims[0], 128], data: npz.embeddings.slice() });
-    const { openOriginal } = await import('../../src/parity/references.js');
+    const { openOriginal } = await import('../../src/data/references.js');
     const r = await openOriginal(SFNET10);
     const out = await r.run(npz.inputs.slice(0, 4 * 3 * 112 * 112), [4, 3, 112, 112]);
     await r.close();

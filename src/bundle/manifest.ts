@@ -12,8 +12,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PassReport } from '../passes/pass.js';
-import type { BundleFile } from '../targets/target.js';
-import type { ModelContract } from './contract.js';
+import type { BundleFile } from './bundle-file.js';
+import type { ModelContract } from '../analysis/contract.js';
 import { InputError } from '../errors.js';
 import { listFiles, sha256FileSync } from './bundle-dir.js';
 import { stableStringify } from './stable-json.js';
