@@ -14,7 +14,7 @@ import { TensorData } from '../ir/tensor.js';
 import type { Dim, Value } from '../ir/value.js';
 import { resolveExternal } from './external-data.js';
 import { checkRequiredInputs } from './arity.js';
-import { onnx, toBigInt, toSafeNumber, type OnnxTypes } from './proto.js';
+import { onnx, toBigInt, toSafeNumber, type LongLike, type OnnxTypes } from './proto.js';
 import { findUnknownFields } from './unknown-fields.js';
 import { readSkeleton, type LazyRange, type Skeleton } from './lazy-file.js';
 
@@ -290,8 +290,8 @@ export function importTensor(t: OnnxTypes.ITensorProto, ctx: Ctx): TensorData {
   const field = t[info.field] as unknown[] | null | undefined;
   const values = field ?? [];
   const converted =
-    info.field === 'int64Data' ? values.map((x) => toBigInt(x as never))
-      : info.field === 'uint64Data' ? values.map((x) => toBigInt(x as never, true))
+    info.field === 'int64Data' ? (values as LongLike[]).map((x) => toBigInt(x))
+      : info.field === 'uint64Data' ? (values as LongLike[]).map((x) => toBigInt(x, true))
         : (values as number[]);
   if (count > 0 && converted.length === 0) {
     throw new InputError('tensor', `${where} has no data (${count} elements expected)`, 'the model is damaged; re-export it');
