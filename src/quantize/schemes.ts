@@ -33,7 +33,7 @@
  * to +-Inf above 65504 (src/ir/float16.ts).
  */
 import { TensorData } from '../ir/tensor.js';
-import { float16BitsToFloat32, float32ToFloat16Bits } from '../ir/float16.js';
+import { fromFloat16Bits, toFloat16Bits } from '../ir/float16.js';
 
 export const INT8_QMAX = 127;
 export const SCALE_FLOOR = 1e-12;
@@ -161,23 +161,16 @@ export function dequantizeAffine(q: number, p: AffineParams): number {
   return Math.fround((q - p.zeroPoint) * p.scale);
 }
 
-/** float32 values -> float16 bits (round to nearest even; |x| > 65504 becomes +-Inf). */
-export function toFloat16(values: ArrayLike<number>): Uint16Array {
-  const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = float32ToFloat16Bits(values[i]!);
-  return out;
-}
-
-/** float16 bits -> float32 values (exact). */
-export function fromFloat16(bits: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = float16BitsToFloat32(bits[i]!);
-  return out;
-}
+/**
+ * float32 values -> float16 bits (round to nearest even; |x| > 65504 becomes +-Inf)
+ * and back (exact): src/ir/float16.ts owns the conversion; these are its names in the
+ * quantization API.
+ */
+export { toFloat16Bits as toFloat16, fromFloat16Bits as fromFloat16 } from '../ir/float16.js';
 
 /** Values rounded through float16 and back (for emulating float16 storage in float32). */
 export function roundToFloat16(values: ArrayLike<number>): Float32Array {
-  return fromFloat16(toFloat16(values));
+  return fromFloat16Bits(toFloat16Bits(values));
 }
 
 /** Largest |x| of a tensor (0 for an empty one). */
