@@ -33,7 +33,7 @@ import type { Value } from '../../ir/value.js';
 import type { TensorData } from '../../ir/tensor.js';
 import { UnsupportedError } from '../../errors.js';
 import type { Aux, Variant } from './wgsl/common.js';
-import type { KernelOut } from './wgsl/conv.js';
+import type { KernelOut } from './wgsl/kernel.js';
 import { OP_TABLE, type LowerContext } from './op-table.js';
 import { constOf } from './ops/const.js';
 

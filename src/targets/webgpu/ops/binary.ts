@@ -12,8 +12,8 @@ import type { Node } from '../../../ir/node.js';
 import type { Act, Layer, OpLayer } from '../plan.js';
 import { dataInputs } from '../plan.js';
 import type { LowerContext } from '../op-table.js';
-import { Bindings, ceilDiv, header, type Variant } from '../wgsl/common.js';
-import { fixed, perBatch, type KernelOut } from '../wgsl/conv.js';
+import { Bindings, type Variant } from '../wgsl/common.js';
+import { gridKernel, type KernelOut } from '../wgsl/kernel.js';
 import { strides, unflatten } from './shape.js';
 
 const OPS: Readonly<Record<string, string>> = { Mul: '*', Add: '+', Sub: '-', Div: '/' };
@@ -66,18 +66,15 @@ function binaryKernel(op: string, a: Act, b: Act, out: Act, v: Variant): KernelO
     .add('XB', `array<${A}>`, 'read', { kind: 'act', act: b.root.id })
     .add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: out.id });
   const per = out.elements;
-  const code = `${header(v)}
-${bind.code()}
-const PER = ${per}u; const PA = ${a.elements}u; const PB = ${b.elements}u;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x;
-  let img = gid.y;
-  if (i >= PER || img >= P.n) { return; }
-${unflatten(out.shape, 'i')}
+  return gridKernel({
+    v,
+    bindings: bind,
+    decls: [`const PER = ${per}u; const PA = ${a.elements}u; const PB = ${b.elements}u;`],
+    count: per,
+    limit: 'PER',
+    body: `${unflatten(out.shape, 'i')}
   let va = f32(XA[img * PA + ${indexOf(a.shape, out.shape)}]);
   let vb = f32(XB[img * PB + ${indexOf(b.shape, out.shape)}]);
-  Y[img * PER + i] = ${A}(va ${op} vb);
-}`;
-  return { code, bindings: bind, dispatch: { x: fixed(ceilDiv(per, 256)), y: perBatch(1, 1), z: fixed(1) } };
+  Y[img * PER + i] = ${A}(va ${op} vb);`,
+  });
 }

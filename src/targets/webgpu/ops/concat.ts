@@ -9,8 +9,8 @@
 import type { Node } from '../../../ir/node.js';
 import type { Act, Layer, OpLayer } from '../plan.js';
 import type { LowerContext, WebGpuOpRule } from '../op-table.js';
-import { Bindings, ceilDiv, header, type Variant } from '../wgsl/common.js';
-import { fixed, perBatch, type KernelOut } from '../wgsl/conv.js';
+import type { Variant } from '../wgsl/common.js';
+import { gridKernel, inOut, type KernelOut } from '../wgsl/kernel.js';
 import { elementsOf } from './shape.js';
 
 export function check(n: Node): string | undefined {
@@ -56,22 +56,16 @@ function copyKernel(x: Act, out: Act, a: number, off: number, v: Variant): Kerne
   const inner = elementsOf(x.shape.slice(a + 1));
   const s = x.shape[a]!, S = out.shape[a]!;
   const per = x.elements;
-  const b = new Bindings()
-    .add('X', `array<${A}>`, 'read', { kind: 'act', act: x.root.id })
-    .add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: out.id });
-  const code = `${header(v)}
-${b.code()}
-const PER = ${per}u; const OUT_PER = ${out.elements}u; const INNER = ${inner}u; const S_IN = ${s}u; const S_OUT = ${S}u; const OFF = ${off}u;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x;
-  let img = gid.y;
-  if (i >= PER || img >= P.n) { return; }
-  let q = i / (S_IN * INNER);
+  return gridKernel({
+    v,
+    bindings: inOut(x, out, A),
+    decls: [`const PER = ${per}u; const OUT_PER = ${out.elements}u; const INNER = ${inner}u; const S_IN = ${s}u; const S_OUT = ${S}u; const OFF = ${off}u;`],
+    count: per,
+    limit: 'PER',
+    body: `  let q = i / (S_IN * INNER);
   let rest = i - q * S_IN * INNER;
-  Y[img * OUT_PER + q * S_OUT * INNER + OFF * INNER + rest] = X[img * PER + i];
-}`;
-  return { code, bindings: b, dispatch: { x: fixed(ceilDiv(per, 256)), y: perBatch(1, 1), z: fixed(1) } };
+  Y[img * OUT_PER + q * S_OUT * INNER + OFF * INNER + rest] = X[img * PER + i];`,
+  });
 }
 
 export const rule: WebGpuOpRule = {

@@ -9,8 +9,8 @@
  * per thread; the grid is (ceil(per-image elements / 256), n).
  */
 import type { Act, OpLayer } from '../plan.js';
-import { Bindings, ceilDiv, f32Literal, header, type Aux, type Variant } from '../wgsl/common.js';
-import { fixed, perBatch, type KernelOut } from '../wgsl/conv.js';
+import { Bindings, f32Literal, type Aux, type Variant } from '../wgsl/common.js';
+import { gridKernel, type KernelOut } from '../wgsl/kernel.js';
 import { elementsOf, strides, unflatten } from './shape.js';
 
 /** Per axis: the input index of every output index (-1: padding), or null for the identity. */
@@ -51,17 +51,14 @@ function gatherKernel(x: Act, out: Act, tables: readonly AxisTable[], value: num
   });
   const src = tables.map((_, a) => `u32(t${a}) * ${xs[a]}u`).join(' + ') || '0u';
   const ok = tables.map((t, a) => (t?.some((i) => i < 0) ? `t${a} >= 0` : '')).filter(Boolean).join(' && ');
-  const code = `${header(v)}
-${b.code()}
-const PER = ${per}u; const IN_PER = ${x.elements}u;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x;
-  let img = gid.y;
-  if (i >= PER || img >= P.n) { return; }
-${unflatten(os, 'i')}
+  return gridKernel({
+    v,
+    bindings: b,
+    decls: [`const PER = ${per}u; const IN_PER = ${x.elements}u;`],
+    count: per,
+    limit: 'PER',
+    body: `${unflatten(os, 'i')}
 ${lines.join('\n')}
-${padded ? `  if (!(${ok})) { Y[img * PER + i] = ${A}(${f32Literal(value)}); return; }\n` : ''}  Y[img * PER + i] = X[img * IN_PER + ${src}];
-}`;
-  return { code, bindings: b, dispatch: { x: fixed(ceilDiv(per, 256)), y: perBatch(1, 1), z: fixed(1) } };
+${padded ? `  if (!(${ok})) { Y[img * PER + i] = ${A}(${f32Literal(value)}); return; }\n` : ''}  Y[img * PER + i] = X[img * IN_PER + ${src}];`,
+  });
 }

@@ -10,8 +10,8 @@
 import type { Node } from '../../../ir/node.js';
 import type { Act, Layer, OpLayer } from '../plan.js';
 import type { LowerContext, WebGpuOpRule } from '../op-table.js';
-import { Bindings, ceilDiv, header, type Variant } from '../wgsl/common.js';
-import { fixed, perBatch, type KernelOut } from '../wgsl/conv.js';
+import type { Variant } from '../wgsl/common.js';
+import { gridKernel, inOut, type KernelOut } from '../wgsl/kernel.js';
 import { constOf } from './const.js';
 import { elementsOf, strides } from './shape.js';
 
@@ -66,31 +66,19 @@ function reduceKernel(f: Fold, x: Act, out: Act, red: readonly number[], v: Vari
   const kept = xs.map((_, i) => i).filter((i) => !red.includes(i));
   const count = elementsOf(red.map((a) => xs[a]!));
   const per = out.elements;
-  const b = new Bindings()
-    .add('X', `array<${A}>`, 'read', { kind: 'act', act: x.root.id })
-    .add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: out.id });
   const keptLines = ['  var r_ = i;', '  var base = 0u;'];
   for (let k = kept.length - 1; k >= 0; k--) keptLines.push(`  base = base + (r_ % ${xs[kept[k]!]}u) * ${st[kept[k]!]}u; r_ = r_ / ${xs[kept[k]!]}u;`);
   const redLines = ['    var q_ = j;', '    var off = base;'];
   for (let k = red.length - 1; k >= 0; k--) redLines.push(`    off = off + (q_ % ${xs[red[k]!]}u) * ${st[red[k]!]}u; q_ = q_ / ${xs[red[k]!]}u;`);
-  const code = `${header(v)}
-${b.code()}
-const PER = ${per}u; const IN_PER = ${x.elements}u; const COUNT = ${count}u;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x;
-  let img = gid.y;
-  if (i >= PER || img >= P.n) { return; }
-${keptLines.join('\n')}
+  const body = `${keptLines.join('\n')}
   var acc = ${f.init};
   for (var j = 0u; j < COUNT; j = j + 1u) {
 ${redLines.join('\n')}
     let v = f32(X[img * IN_PER + off]);
     ${f.step}
   }
-  Y[img * PER + i] = ${A}(${f.end(count)});
-}`;
-  return { code, bindings: b, dispatch: { x: fixed(ceilDiv(per, 64)), y: perBatch(1, 1), z: fixed(1) } };
+  Y[img * PER + i] = ${A}(${f.end(count)});`;
+  return gridKernel({ v, bindings: inOut(x, out, A), decls: [`const PER = ${per}u; const IN_PER = ${x.elements}u; const COUNT = ${count}u;`], count: per, limit: 'PER', wg: 64, body });
 }
 
 export const rule: WebGpuOpRule = {

@@ -16,7 +16,7 @@
  * Weights are read as quads: 4 consecutive output channels (conv) or 4 consecutive
  * k (fc) per load.
  */
-import type { EpiOp } from '../plan.js';
+import type { Act, EpiOp } from '../plan.js';
 
 export type ActType = 'f32' | 'f16';
 export type WeightStorage = 'f32' | 'f16' | 'f16-packed' | 'int8';
@@ -189,6 +189,23 @@ export function epilogue(spec: EpilogueSpec, aux: Aux, A: ActType): { code: stri
   lines.push('  return v;');
   // `aux`: whether the epilogue reads per-channel parameters (the kernel then binds AUX), from the data it added.
   return { code: `fn epi(acc: f32, c: u32, idx: u32) -> f32 {\n${lines.join('\n')}\n}`, residual, aux: aux.length > auxBefore };
+}
+
+/** The residual an epilogue adds (its one `add` op). */
+export function residualOf(ops: readonly EpiOp[]): Act {
+  const add = ops.find((e) => e.op === 'add');
+  if (add?.op !== 'add') throw new Error('internal: no residual');
+  return add.input.root;
+}
+
+/**
+ * Binds what an epilogue reads, after the kernel's own inputs: AUX when the
+ * epilogue (or the kernel itself: `kernelAux`, e.g. a prologue) reads per-channel
+ * parameters, then R, the residual, when it adds one.
+ */
+export function bindEpilogue(b: Bindings, epi: { readonly aux: boolean; readonly residual: boolean }, ops: readonly EpiOp[], A: ActType, kernelAux = false): void {
+  if (kernelAux || epi.aux) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
+  if (epi.residual) b.add('R', `array<${A}>`, 'read', { kind: 'act', act: residualOf(ops).id });
 }
 
 /** A WGSL f32 literal that round-trips (finite values; infinities clamp to f32 max). */

@@ -23,7 +23,8 @@
  * Grouped convolutions (group > 1) use a direct kernel: one output per thread.
  */
 import type { ConvLayer } from '../plan.js';
-import { Aux, Bindings, ceilDiv, epilogue, header, weightArrayType, weightHelpers, weightQuad, type Variant } from './common.js';
+import { Aux, Bindings, bindEpilogue, ceilDiv, epilogue, header, weightArrayType, weightHelpers, weightQuad, type Variant } from './common.js';
+import { fixed, gridKernel, perBatch, type KernelOut } from './kernel.js';
 
 export interface Tile {
   /** 'direct': few output channels, no workgroup memory (see directConv); 'tiled': the implicit GEMM. */
@@ -34,27 +35,6 @@ export interface Tile {
   readonly rnq: number;
   readonly tk: number;
   readonly splitK: number;
-}
-
-export interface Dispatch {
-  /** Each dimension: ceil((n*perN + k*perK + add) / div) workgroups (n: network batch, k: caller images). */
-  readonly x: DispatchDim;
-  readonly y: DispatchDim;
-  readonly z: DispatchDim;
-}
-export interface DispatchDim {
-  readonly perN: number;
-  readonly perK: number;
-  readonly add: number;
-  readonly div: number;
-}
-export const fixed = (c: number): DispatchDim => ({ perN: 0, perK: 0, add: c, div: 1 });
-export const perBatch = (perN: number, div: number): DispatchDim => ({ perN, perK: 0, add: 0, div });
-
-export interface KernelOut {
-  readonly code: string;
-  readonly bindings: Bindings;
-  readonly dispatch: Dispatch;
 }
 
 /** Threads per workgroup. 64 keeps workgroup barriers cheap (SwiftShader pays per invocation) and is a good size on GPUs. */
@@ -118,19 +98,8 @@ export function convKernels(l: ConvLayer, v: Variant, aux: Aux, t: Tile, dequant
   // f16 arithmetic: products summed in f16 over one K tile, then added to f32.
   const chunked = A === 'f16';
 
-  const b = new Bindings()
-    .add('X', `array<${A}>`, 'read', { kind: 'act', act: l.x.id })
-    .add('W', weightArrayType(v), 'read', { kind: 'weight', which: 'w' });
-  let proScale = -1, proShift = -1;
-  if (l.prologue?.scale) proScale = aux.add(l.prologue.scale);
-  if (l.prologue?.shift) proShift = aux.add(l.prologue.shift);
   // Epilogue here, or (split-K) in the reduction kernel.
-  const epi = splitK === 1 ? epilogueFor(l, v, aux, dequant) : null;
-  const usesAux = proScale >= 0 || proShift >= 0 || (epi !== null && epi.aux);
-  if (usesAux) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
-  if (epi?.residual) b.add('R', `array<${A}>`, 'read', { kind: 'act', act: residualOf(l).id });
-  if (splitK === 1) b.add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: l.out.id });
-  else b.add('S', 'array<f32>', 'read_write', { kind: 'scratch' });
+  const { b, proScale, proShift, epi } = convBindings(l, v, aux, dequant, splitK > 1);
 
   const lines: string[] = [header(v), b.code(), weightHelpers(v)];
   lines.push(`const H = ${l.h}u; const W_ = ${l.w}u; const HW = ${l.h * l.w}u; const CIN = ${l.cin}u;
@@ -168,13 +137,7 @@ fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wg: ve
   for (let c = 0; c < acols; c++) {
     body.push(`  let am_${c} = tid % ${ac}u + ${c * ac}u;
   let gm_${c} = m0 + am_${c};
-  let aok_${c} = gm_${c} < M;
-  let img_${c} = gm_${c} / OHW;
-  let pix_${c} = gm_${c} - img_${c} * OHW;
-  let oh_${c} = pix_${c} / OW;
-  let ih0_${c} = i32(oh_${c} * SH) - PT;
-  let iw0_${c} = i32((pix_${c} - oh_${c} * OW) * SW) - PL;
-  let xb_${c} = img_${c} * (CIN * HW);`);
+${pixelOrigin({ m: `gm_${c}`, ok: `aok_${c}`, img: `img_${c}`, pix: `pix_${c}`, oh: `oh_${c}`, xb: `xb_${c}` }, c)}`);
   }
   for (let i = 0; i < rm; i++) for (let j = 0; j < rnq; j++) body.push(`  var acc${i}_${j} = vec4<f32>(0.0);`);
   body.push('  for (var k0 = kBegin; k0 < kEnd; k0 = k0 + TK) {');
@@ -273,16 +236,7 @@ function directConv(l: ConvLayer, v: Variant, aux: Aux, t: Tile, dequant: Float3
   const rm = t.rm;
   const coutQ = ceilDiv(l.cout, 4);
   const OHW = l.oh * l.ow;
-  const b = new Bindings()
-    .add('X', `array<${A}>`, 'read', { kind: 'act', act: l.x.id })
-    .add('W', weightArrayType(v), 'read', { kind: 'weight', which: 'w' });
-  let proScale = -1, proShift = -1;
-  if (l.prologue?.scale) proScale = aux.add(l.prologue.scale);
-  if (l.prologue?.shift) proShift = aux.add(l.prologue.shift);
-  const epi = epilogueFor(l, v, aux, dequant);
-  if (proScale >= 0 || proShift >= 0 || epi.aux) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
-  if (epi.residual) b.add('R', `array<${A}>`, 'read', { kind: 'act', act: residualOf(l).id });
-  b.add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: l.out.id });
+  const { b, proScale, proShift, epi } = convBindings(l, v, aux, dequant, false);
   const needsBounds = !(l.pt === 0 && l.pl === 0 && (l.oh - 1) * l.sh + l.kh <= l.h && (l.ow - 1) * l.sw + l.kw <= l.w);
   const pro = (xv: string) => {
     if (proScale >= 0 && proShift >= 0) return `fma(f32(${xv}), AUX[${proScale}u + ci], AUX[${proShift}u + ci])`;
@@ -293,13 +247,7 @@ function directConv(l: ConvLayer, v: Variant, aux: Aux, t: Tile, dequant: Float3
   const body: string[] = [];
   for (let i = 0; i < rm; i++) {
     body.push(`  let m${i} = mbase + tid + ${i * T}u;
-  let ok${i} = m${i} < M;
-  let im${i} = m${i} / OHW;
-  let p${i} = m${i} - im${i} * OHW;
-  let oh${i} = p${i} / OW;
-  let ih0_${i} = i32(oh${i} * SH) - PT;
-  let iw0_${i} = i32((p${i} - oh${i} * OW) * SW) - PL;
-  let xb${i} = im${i} * (CIN * HW);`);
+${pixelOrigin({ m: `m${i}`, ok: `ok${i}`, img: `im${i}`, pix: `p${i}`, oh: `oh${i}`, xb: `xb${i}` }, i)}`);
     for (let j = 0; j < coutQ; j++) body.push(`  var acc${i}_${j} = vec4<f32>(0.0);`);
   }
   body.push('  for (var ci = 0u; ci < CIN; ci = ci + 1u) {');
@@ -343,10 +291,43 @@ ${body.join('\n')}
   return { code: code.split('\n').filter((x) => x !== '').join('\n'), bindings: b, dispatch: { x: perBatch(OHW, T * rm), y: fixed(1), z: fixed(1) } };
 }
 
-function residualOf(l: ConvLayer): { id: number } {
-  const add = l.epi.find((e) => e.op === 'add');
-  if (!add || add.op !== 'add') throw new Error('internal: no residual');
-  return add.input.root;
+/**
+ * WGSL lines for output pixel m = (img, oh, ow) of the batch (M = n * OHW pixels):
+ * whether it exists (ok), its image and pixel, the input tap of its window's top-left
+ * corner (ih0_<s>, iw0_<s>, before padding is checked) and its image's offset in X.
+ */
+function pixelOrigin(n: { m: string; ok: string; img: string; pix: string; oh: string; xb: string }, s: number): string {
+  return `  let ${n.ok} = ${n.m} < M;
+  let ${n.img} = ${n.m} / OHW;
+  let ${n.pix} = ${n.m} - ${n.img} * OHW;
+  let ${n.oh} = ${n.pix} / OW;
+  let ih0_${s} = i32(${n.oh} * SH) - PT;
+  let iw0_${s} = i32((${n.pix} - ${n.oh} * OW) * SW) - PL;
+  let ${n.xb} = ${n.img} * (CIN * HW);`;
+}
+
+/**
+ * A convolution kernel's bindings, in order: X, W, AUX (when the prologue or the
+ * epilogue reads parameters), R (a residual), then Y, or with `split` (split-K
+ * partial sums, epilogue left to the reduction) the f32 scratch S. The prologue's
+ * scale and shift go into aux first (offsets proScale, proShift; -1: none).
+ */
+interface ConvBindings<E> { readonly b: Bindings; readonly proScale: number; readonly proShift: number; readonly epi: E }
+type Epilogue = ReturnType<typeof epilogue>;
+function convBindings(l: ConvLayer, v: Variant, aux: Aux, dequant: Float32Array | null, split: false): ConvBindings<Epilogue>;
+function convBindings(l: ConvLayer, v: Variant, aux: Aux, dequant: Float32Array | null, split: boolean): ConvBindings<Epilogue | null>;
+function convBindings(l: ConvLayer, v: Variant, aux: Aux, dequant: Float32Array | null, split: boolean): ConvBindings<Epilogue | null> {
+  const A = v.act;
+  const b = new Bindings()
+    .add('X', `array<${A}>`, 'read', { kind: 'act', act: l.x.id })
+    .add('W', weightArrayType(v), 'read', { kind: 'weight', which: 'w' });
+  const proScale = l.prologue?.scale ? aux.add(l.prologue.scale) : -1;
+  const proShift = l.prologue?.shift ? aux.add(l.prologue.shift) : -1;
+  const epi = split ? null : epilogueFor(l, v, aux, dequant);
+  bindEpilogue(b, epi ?? { aux: false, residual: false }, l.epi, A, proScale >= 0 || proShift >= 0);
+  if (split) b.add('S', 'array<f32>', 'read_write', { kind: 'scratch' });
+  else b.add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: l.out.id });
+  return { b, proScale, proShift, epi };
 }
 
 function epilogueFor(l: ConvLayer, v: Variant, aux: Aux, dequant: Float32Array | null) {
@@ -360,24 +341,19 @@ function splitReduce(l: ConvLayer, v: Variant, aux: Aux, splitK: number, dequant
   const per = l.cout * OHW;
   const b = new Bindings().add('S', 'array<f32>', 'read', { kind: 'scratch' });
   const epi = epilogueFor(l, v, aux, dequant);
-  if (epi.aux) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
-  if (epi.residual) b.add('R', `array<${A}>`, 'read', { kind: 'act', act: residualOf(l).id });
+  bindEpilogue(b, epi, l.epi, A);
   b.add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: l.out.id });
   const sums = Array.from({ length: splitK }, (_, s) => `S[${s}u * total + idx]`).join(' + ');
-  const code = `${header(v)}
-${b.code()}
-const PER = ${per}u; const OHW = ${OHW}u; const COUT = ${l.cout}u;
-${epi.code}
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x;
-  let img = gid.y;
-  if (i >= PER || img >= P.n) { return; }
-  let total = P.n * PER;
+  return gridKernel({
+    v,
+    bindings: b,
+    decls: [`const PER = ${per}u; const OHW = ${OHW}u; const COUT = ${l.cout}u;`, epi.code],
+    count: per,
+    limit: 'PER',
+    body: `  let total = P.n * PER;
   let idx = img * PER + i;
-  Y[idx] = ${A}(epi(${sums}, (i / OHW) % COUT, idx));
-}`;
-  return { code, bindings: b, dispatch: { x: fixed(ceilDiv(per, 256)), y: perBatch(1, 1), z: fixed(1) } };
+  Y[idx] = ${A}(epi(${sums}, (i / OHW) % COUT, idx));`,
+  });
 }
 
 /** Direct grouped convolution: one output element per thread (weights as plain f32/f16 scalars via quads of k). */
@@ -388,32 +364,14 @@ function groupedConv(l: ConvLayer, v: Variant, aux: Aux, dequant: Float32Array |
   const per = l.cout * OHW;
   const KG = cinG * l.kh * l.kw;
   const KGQ = ceilDiv(KG, 4);
-  const b = new Bindings()
-    .add('X', `array<${A}>`, 'read', { kind: 'act', act: l.x.id })
-    .add('W', weightArrayType(v), 'read', { kind: 'weight', which: 'w' });
-  let proScale = -1, proShift = -1;
-  if (l.prologue?.scale) proScale = aux.add(l.prologue.scale);
-  if (l.prologue?.shift) proShift = aux.add(l.prologue.shift);
-  const epi = epilogueFor(l, v, aux, dequant);
-  if (proScale >= 0 || proShift >= 0 || epi.aux) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
-  if (epi.residual) b.add('R', `array<${A}>`, 'read', { kind: 'act', act: residualOf(l).id });
-  b.add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: l.out.id });
+  const { b, proScale, proShift, epi } = convBindings(l, v, aux, dequant, false);
   let pro = 'f32(X[xb + ci * HW + u32(ih) * W_ + u32(iw)])';
   if (proScale >= 0) pro = `(${pro} * AUX[${proScale}u + ci])`;
   if (proShift >= 0) pro = `(${pro} + AUX[${proShift}u + ci])`;
-  const code = `${header(v)}
-${b.code()}
-${weightHelpers(v)}
-const H = ${l.h}u; const W_ = ${l.w}u; const HW = ${l.h * l.w}u; const CIN = ${l.cin}u; const CING = ${cinG}u; const COUTG = ${coutG}u;
+  const consts = `const H = ${l.h}u; const W_ = ${l.w}u; const HW = ${l.h * l.w}u; const CIN = ${l.cin}u; const CING = ${cinG}u; const COUTG = ${coutG}u;
 const KH = ${l.kh}u; const KW = ${l.kw}u; const SH = ${l.sh}u; const SW = ${l.sw}u; const PT = ${l.pt}; const PL = ${l.pl};
-const OW = ${l.ow}u; const OHW = ${OHW}u; const COUT = ${l.cout}u; const PER = ${per}u; const KG = ${KG}u; const KGQ = ${KGQ}u;
-${epi.code}
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x;
-  let img = gid.y;
-  if (i >= PER || img >= P.n) { return; }
-  let co = i / OHW;
+const OW = ${l.ow}u; const OHW = ${OHW}u; const COUT = ${l.cout}u; const PER = ${per}u; const KG = ${KG}u; const KGQ = ${KGQ}u;`;
+  const body = `  let co = i / OHW;
   let p = i - co * OHW;
   let oh = p / OW;
   let ow = p - oh * OW;
@@ -433,7 +391,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
   }
   let idx = img * PER + i;
-  Y[idx] = ${A}(epi(s, co, idx));
-}`;
-  return { code, bindings: b, dispatch: { x: fixed(ceilDiv(per, 256)), y: perBatch(1, 1), z: fixed(1) } };
+  Y[idx] = ${A}(epi(s, co, idx));`;
+  return gridKernel({ v, bindings: b, decls: [weightHelpers(v), consts, epi.code], count: per, limit: 'PER', body });
 }

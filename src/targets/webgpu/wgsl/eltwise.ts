@@ -8,53 +8,32 @@
  *   gap:      y[c] = sum_{p < HW} x[c, p] / HW
  */
 import type { EltwiseLayer, GapLayer, PoolLayer } from '../plan.js';
-import { Aux, Bindings, ceilDiv, epilogue, header, type Variant } from './common.js';
-import { fixed, perBatch, type KernelOut } from './conv.js';
+import { Aux, Bindings, bindEpilogue, epilogue, type Variant } from './common.js';
+import { gridKernel, inOut, type KernelOut } from './kernel.js';
 
 export function eltwiseKernel(l: EltwiseLayer, v: Variant, aux: Aux): KernelOut {
   const A = v.act;
   const b = new Bindings().add('X', `array<${A}>`, 'read', { kind: 'act', act: l.x.root.id });
   const epi = epilogue({ dequant: null, bias: null, ops: l.epi }, aux, A);
-  if (epi.aux) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
-  if (epi.residual) {
-    const add = l.epi.find((e) => e.op === 'add');
-    if (add?.op !== 'add') throw new Error('internal: no residual');
-    b.add('R', `array<${A}>`, 'read', { kind: 'act', act: add.input.root.id });
-  }
+  bindEpilogue(b, epi, l.epi, A);
   b.add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: l.out.id });
   const per = l.x.elements;
-  const code = `${header(v)}
-${b.code()}
-const PER = ${per}u; const INNER = ${l.inner}u; const C = ${l.channels}u;
-${epi.code}
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x;
-  let img = gid.y;
-  if (i >= PER || img >= P.n) { return; }
-  let idx = img * PER + i;
-  Y[idx] = ${A}(epi(f32(X[idx]), (i / INNER) % C, idx));
-}`;
-  return { code, bindings: b, dispatch: { x: fixed(ceilDiv(per, 256)), y: perBatch(1, 1), z: fixed(1) } };
+  return gridKernel({
+    v,
+    bindings: b,
+    decls: [`const PER = ${per}u; const INNER = ${l.inner}u; const C = ${l.channels}u;`, epi.code],
+    count: per,
+    limit: 'PER',
+    body: `  let idx = img * PER + i;
+  Y[idx] = ${A}(epi(f32(X[idx]), (i / INNER) % C, idx));`,
+  });
 }
 
 export function poolKernel(l: PoolLayer, v: Variant): KernelOut {
   const A = v.act;
-  const b = new Bindings()
-    .add('X', `array<${A}>`, 'read', { kind: 'act', act: l.x.root.id })
-    .add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: l.out.id });
   const per = l.c * l.oh * l.ow;
   const max = l.kind === 'maxpool';
-  const code = `${header(v)}
-${b.code()}
-const H = ${l.h}; const W_ = ${l.w}; const OH = ${l.oh}u; const OW = ${l.ow}u; const PER = ${per}u;
-const KH = ${l.kh}; const KW = ${l.kw}; const SH = ${l.sh}; const SW = ${l.sw}; const PT = ${l.pt}; const PL = ${l.pl}; const PB = ${l.pb}; const PR = ${l.pr};
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x;
-  let img = gid.y;
-  if (i >= PER || img >= P.n) { return; }
-  let c = i / (OH * OW);
+  const body = `  let c = i / (OH * OW);
   let p = i - c * OH * OW;
   let oh = i32(p / OW);
   let ow = i32(p % OW);
@@ -81,28 +60,33 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         ? 'let hs = min(h0 + KH, H + PB) - h0; let ws = min(w0 + KW, W_ + PR) - w0; acc = acc / f32(hs * ws);'
         : 'acc = acc / max(taps, 1.0);'
   }
-  Y[img * PER + i] = ${A}(acc);
-}`;
-  return { code, bindings: b, dispatch: { x: fixed(ceilDiv(per, 256)), y: perBatch(1, 1), z: fixed(1) } };
+  Y[img * PER + i] = ${A}(acc);`;
+  return gridKernel({
+    v,
+    bindings: inOut(l.x, l.out, A),
+    decls: [
+      `const H = ${l.h}; const W_ = ${l.w}; const OH = ${l.oh}u; const OW = ${l.ow}u; const PER = ${per}u;
+const KH = ${l.kh}; const KW = ${l.kw}; const SH = ${l.sh}; const SW = ${l.sw}; const PT = ${l.pt}; const PL = ${l.pl}; const PB = ${l.pb}; const PR = ${l.pr};`,
+    ],
+    count: per,
+    limit: 'PER',
+    body,
+  });
 }
 
 export function gapKernel(l: GapLayer, v: Variant): KernelOut {
   const A = v.act;
-  const b = new Bindings()
-    .add('X', `array<${A}>`, 'read', { kind: 'act', act: l.x.root.id })
-    .add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: l.out.id });
-  const code = `${header(v)}
-${b.code()}
-const C = ${l.c}u; const HW = ${l.hw}u;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let c = gid.x;
-  let img = gid.y;
-  if (c >= C || img >= P.n) { return; }
-  let base = (img * C + c) * HW;
+  return gridKernel({
+    v,
+    bindings: inOut(l.x, l.out, A),
+    decls: [`const C = ${l.c}u; const HW = ${l.hw}u;`],
+    count: l.c,
+    limit: 'C',
+    wg: 64,
+    thread: 'c',
+    body: `  let base = (img * C + c) * HW;
   var s = 0.0;
   for (var p = 0u; p < HW; p = p + 1u) { s = s + f32(X[base + p]); }
-  Y[img * C + c] = ${A}(s / f32(HW));
-}`;
-  return { code, bindings: b, dispatch: { x: fixed(ceilDiv(l.c, 64)), y: perBatch(1, 1), z: fixed(1) } };
+  Y[img * C + c] = ${A}(s / f32(HW));`,
+  });
 }

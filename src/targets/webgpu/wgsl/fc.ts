@@ -9,8 +9,8 @@
  * partial dot products. W is read once per 4 images.
  */
 import type { FcLayer } from '../plan.js';
-import { Aux, Bindings, ceilDiv, epilogue, header, weightArrayType, weightHelpers, weightQuad, type Variant } from './common.js';
-import { fixed, perBatch, type KernelOut } from './conv.js';
+import { Aux, Bindings, bindEpilogue, ceilDiv, epilogue, header, weightArrayType, weightHelpers, weightQuad, type Variant } from './common.js';
+import { fixed, perBatch, type KernelOut } from './kernel.js';
 
 const WG = 64;
 const OD = 4;
@@ -24,12 +24,7 @@ export function fcKernel(l: FcLayer, v: Variant, aux: Aux, dequant: Float32Array
     .add('X', vecX ? `array<vec4<${A}>>` : `array<${A}>`, 'read', { kind: 'act', act: l.x.id })
     .add('W', weightArrayType(v), 'read', { kind: 'weight', which: 'w' });
   const epi = epilogue({ dequant, bias: l.bias, ops: l.epi }, aux, A);
-  if (epi.aux) b.add('AUX', 'array<f32>', 'read', { kind: 'weight', which: 'aux' });
-  if (epi.residual) {
-    const add = l.epi.find((e) => e.op === 'add');
-    if (add?.op !== 'add') throw new Error('internal: no residual');
-    b.add('R', `array<${A}>`, 'read', { kind: 'act', act: add.input.root.id });
-  }
+  bindEpilogue(b, epi, l.epi, A);
   b.add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: l.out.id });
 
   const loadX = (r: number) =>

@@ -11,8 +11,8 @@
  *   finish:        e[i] = y[i] (+ y[k + i] with flipTTA), then e / max(|e|, 1e-12)
  *                  when normalizing; written as f32 for reading back.
  */
-import { Bindings, ceilDiv, f32Literal, header, type Variant } from './common.js';
-import { fixed, type KernelOut } from './conv.js';
+import { Bindings, f32Literal, header, type Variant } from './common.js';
+import { fixed, gridKernel, perK, type KernelOut } from './kernel.js';
 
 export interface IoSpec {
   readonly inputAct: number;
@@ -28,23 +28,13 @@ export interface IoSpec {
   readonly dim: number;
 }
 
-const perK = (div: number) => ({ perN: 0, perK: 1, add: 0, div });
-
 export function inputF32Kernel(s: IoSpec, v: Variant): KernelOut {
   const A = v.act;
   const b = new Bindings()
     .add('SRC', 'array<f32>', 'read', { kind: 'io', buffer: 'input' })
     .add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: s.inputAct });
   const chw = 3 * s.h * s.w;
-  const code = `${header(v)}
-${b.code()}
-const CHW = ${chw}u; const W_ = ${s.w}u;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x;
-  let img = gid.y;
-  if (i >= CHW || img >= P.k) { return; }
-  let x = ${A}(SRC[img * CHW + i]);
+  const body = `  let x = ${A}(SRC[img * CHW + i]);
 ${
     s.layout === 'NHWC'
       ? `  // i indexes [H][W][3]; o: the element's NCHW index in the image, w its column.
@@ -58,71 +48,53 @@ ${
     let w = i % W_;
     Y[(P.k + img) * CHW + i - w + (W_ - 1u - w)] = x;
   }`
-  }
-}`;
-  return { code, bindings: b, dispatch: { x: fixed(ceilDiv(chw, 256)), y: perK(1), z: fixed(1) } };
+  }`;
+  return gridKernel({ v, bindings: b, decls: [`const CHW = ${chw}u; const W_ = ${s.w}u;`], count: chw, limit: 'CHW', images: 'k', body });
 }
 
-function normalize(s: IoSpec, A: string, px: string): string {
-  // (byte - mean) / std, per channel, computed in f32 as a JS reference would.
-  return [0, 1, 2]
-    .map((c) => `  let x${c} = ${A}((${px}[${s.colorOrder === 'BGR' ? 2 - c : c}] - ${f32Literal(s.mean[c]!)}) / ${f32Literal(s.std[c]!)});`)
+/**
+ * One pixel per thread: `read` (WGSL) sets px, the pixel's bytes as vec3<f32> in
+ * memory order; the kernel normalizes them per channel, in f32 as a JS reference
+ * would: x[c] = (px[c, or 2 - c for BGR] - mean[c]) / std[c], and stores the three
+ * channels NCHW (and the mirror image with flipTTA).
+ */
+function pixelKernel(s: IoSpec, v: Variant, src: Bindings, read: string): KernelOut {
+  const A = v.act;
+  const b = src.add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: s.inputAct });
+  const hw = s.h * s.w;
+  const normalize = [0, 1, 2]
+    .map((c) => `  let x${c} = ${A}((px[${s.colorOrder === 'BGR' ? 2 - c : c}] - ${f32Literal(s.mean[c]!)}) / ${f32Literal(s.std[c]!)});`)
     .join('\n');
-}
-
-function store(A: string): string {
-  void A;
-  return `  let o = img * CHW + p;
+  const body = `${read}
+${normalize}
+  let o = img * CHW + p;
   Y[o] = x0; Y[o + HW] = x1; Y[o + 2u * HW] = x2;
   if (P.flip != 0u) {
     let w = p % W_;
     let f = (P.k + img) * CHW + p - w + (W_ - 1u - w);
     Y[f] = x0; Y[f + HW] = x1; Y[f + 2u * HW] = x2;
   }`;
+  return gridKernel({ v, bindings: b, decls: [`const HW = ${hw}u; const CHW = ${3 * hw}u; const W_ = ${s.w}u;`], count: hw, limit: 'HW', thread: 'p', images: 'k', body });
 }
 
 export function inputRgbaKernel(s: IoSpec, v: Variant): KernelOut {
-  const A = v.act;
-  const b = new Bindings()
-    .add('SRC', 'array<u32>', 'read', { kind: 'io', buffer: 'input' })
-    .add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: s.inputAct });
-  const hw = s.h * s.w;
-  const code = `${header(v)}
-${b.code()}
-const HW = ${hw}u; const CHW = ${3 * hw}u; const W_ = ${s.w}u;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let p = gid.x;
-  let img = gid.y;
-  if (p >= HW || img >= P.k) { return; }
-  let u = SRC[img * HW + p];
-  let px = vec3<f32>(f32(u & 255u), f32((u >> 8u) & 255u), f32((u >> 16u) & 255u));
-${normalize(s, A, 'px')}
-${store(A)}
-}`;
-  return { code, bindings: b, dispatch: { x: fixed(ceilDiv(hw, 256)), y: perK(1), z: fixed(1) } };
+  return pixelKernel(
+    s,
+    v,
+    new Bindings().add('SRC', 'array<u32>', 'read', { kind: 'io', buffer: 'input' }),
+    `  let u = SRC[img * HW + p];
+  let px = vec3<f32>(f32(u & 255u), f32((u >> 8u) & 255u), f32((u >> 16u) & 255u));`,
+  );
 }
 
 export function inputTextureKernel(s: IoSpec, v: Variant): KernelOut {
-  const A = v.act;
-  const b = new Bindings()
-    .add('TEX', 'texture_2d_array<f32>', 'texture', { kind: 'io', buffer: 'texture' })
-    .add('Y', `array<${A}>`, 'read_write', { kind: 'act', act: s.inputAct });
-  const hw = s.h * s.w;
-  const code = `${header(v)}
-${b.code()}
-const HW = ${hw}u; const CHW = ${3 * hw}u; const W_ = ${s.w}u;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let p = gid.x;
-  let img = gid.y;
-  if (p >= HW || img >= P.k) { return; }
-  let t = textureLoad(TEX, vec2<u32>(p % W_, p / W_), img, 0);
-  let px = round(t.rgb * 255.0);
-${normalize(s, A, 'px')}
-${store(A)}
-}`;
-  return { code, bindings: b, dispatch: { x: fixed(ceilDiv(hw, 256)), y: perK(1), z: fixed(1) } };
+  return pixelKernel(
+    s,
+    v,
+    new Bindings().add('TEX', 'texture_2d_array<f32>', 'texture', { kind: 'io', buffer: 'texture' }),
+    `  let t = textureLoad(TEX, vec2<u32>(p % W_, p / W_), img, 0);
+  let px = round(t.rgb * 255.0);`,
+  );
 }
 
 export function finishKernel(s: IoSpec, v: Variant): KernelOut {
