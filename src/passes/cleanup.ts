@@ -303,10 +303,10 @@ function dedupeInitializers(g: Graph, rb: ReportBuilder): boolean {
   return changed;
 }
 
-export const cleanup: Pass = {
+export const cleanup: Pass<'cleanup'> = {
   name: 'cleanup',
   description: 'remove Identity, inference Dropout and no-op Reshape/Flatten; fold constants and static shapes; drop unused and duplicate initializers; toposort',
-  run(model): PassReport {
+  run(model): PassReport<'cleanup'> {
     const g = model.graph;
     const rb = new ReportBuilder('cleanup', COUNTS);
     const real = g.realInputs();

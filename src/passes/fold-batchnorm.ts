@@ -442,10 +442,10 @@ function foldOne(g: Graph, bn: Node, f: BnFinding, p: BnParams, opset: number): 
   }
 }
 
-export const foldBatchNorm: Pass = {
+export const foldBatchNorm: Pass<'fold-batchnorm'> = {
   name: 'fold-batchnorm',
   description: 'fold BatchNormalization into the neighbouring Conv / Gemm / MatMul (float64 arithmetic), keep or rewrite the ones that cannot fold exactly',
-  run(model, options: PassOptions): PassReport {
+  run(model, options: PassOptions): PassReport<'fold-batchnorm'> {
     const g = model.graph;
     const opset = model.opset('') ?? 17;
     const mode = options.bnUnfoldable ?? 'keep';

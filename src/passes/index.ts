@@ -11,20 +11,24 @@
  *                                      it folds into; folding leaves unused weights
  *   shapes                             once, last: the final graph gets its annotations
  *
- * The reports come back in that order (one per list position; fixpoint rounds
- * merged, see runner.ts), ready for the manifest.
+ * declared once, as data (PIPELINE, run by manager.ts). The reports come back in
+ * that order (one per pass position; fixpoint rounds merged, see manager.ts),
+ * ready for the manifest.
  */
 import type { Model } from '../ir/model.js';
 import { cleanup } from './cleanup.js';
 import { foldBatchNorm } from './fold-batchnorm.js';
+import { fixpoint, runPipeline, sequence, type Step } from './manager.js';
 import type { Pass, PassContext, PassOptions, PassReport } from './pass.js';
-import { runPasses } from './runner.js';
 import { shapes } from './shapes.js';
 import { shapeSubgraphs } from './shape-subgraphs.js';
 import { stripHead } from './strip-head.js';
 
-export { runPasses, mergeReports, type RunnerOptions, type RunnerReport } from './runner.js';
-export type { Pass, PassContext, PassOptions, PassReport, Skip } from './pass.js';
+export { runPasses, type RunnerOptions } from './runner.js';
+export { fixpoint, mergeReports, RunRecord, runPipeline, sequence, stepPasses } from './manager.js';
+export type { Fixpoint, FixpointRun, Manager, PassRun, RunnerReport, RunOptions, Sequence, Step } from './manager.js';
+export { detailsOf } from './pass.js';
+export type { DetailsOf, FoldBatchNormDetails, Pass, PassContext, PassDetails, PassDetailsByName, PassOptions, PassReport, ShapesDetails, ShapeSubgraphsDetails, Skip, StripHeadDetails } from './pass.js';
 
 /** Every pass by name (for the CLI and for tests). */
 export const PASSES: Readonly<Record<string, Pass>> = {
@@ -35,11 +39,9 @@ export const PASSES: Readonly<Record<string, Pass>> = {
   [shapes.name]: shapes,
 };
 
+/** The export pipeline (see the header). */
+export const PIPELINE: Step = sequence(shapeSubgraphs, stripHead, fixpoint(sequence(cleanup, foldBatchNorm, cleanup), { maxIterations: 4 }), shapes);
+
 export function optimize(model: Model, options: PassOptions, ctx: PassContext): PassReport[] {
-  const reports: PassReport[] = [];
-  reports.push(...runPasses(model, [shapeSubgraphs], options, ctx));
-  reports.push(...runPasses(model, [stripHead], options, ctx, { before: ['shape-subgraphs'] }));
-  reports.push(...runPasses(model, [cleanup, foldBatchNorm, cleanup], options, ctx, { fixpoint: true, maxIterations: 4, before: ['shape-subgraphs', 'strip-head'] }));
-  reports.push(...runPasses(model, [shapes], options, ctx, { before: ['shape-subgraphs', 'strip-head', 'cleanup', 'fold-batchnorm', 'cleanup'] }));
-  return reports;
+  return runPipeline(model, PIPELINE, options, ctx).reports;
 }

@@ -329,10 +329,10 @@ function rewriteRound(g: Graph, syms: Map<Value, Sym>, rb: ReportBuilder, opset:
   return changed;
 }
 
-export const shapeSubgraphs: Pass = {
+export const shapeSubgraphs: Pass<'shape-subgraphs'> = {
   name: 'shape-subgraphs',
   description: 'evaluate Shape/Gather/Concat/Slice arithmetic with a symbolic batch: dynamic flattens become Flatten, Resize sizes become scales, static parts fold',
-  run(model, options, ctx): PassReport {
+  run(model, options, ctx): PassReport<'shape-subgraphs'> {
     const g = model.graph;
     const rb = new ReportBuilder('shape-subgraphs', ['folded', 'constantsFolded', 'flattens', 'reshapesStatic', 'expandsStatic', 'resizesStatic', 'nodesRemoved']);
     const opset = model.opset('') ?? 17;

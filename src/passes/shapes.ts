@@ -86,10 +86,10 @@ function fixBatchReshapes(g: Graph, symbol: string, oldBatch: number, rb: Report
   }
 }
 
-export const shapes: Pass = {
+export const shapes: Pass<'shapes'> = {
   name: 'shapes',
   description: 'fix the input to [N, 3, H, W] with N symbolic and infer a dtype and shape for every value',
-  run(model, options: PassOptions): PassReport {
+  run(model, options: PassOptions): PassReport<'shapes'> {
     const g = model.graph;
     const rb = new ReportBuilder('shapes', ['inputFixed', 'batchMadeSymbolic', 'reshapesFixed', 'valuesAnnotated', 'unknown']);
     const before = annotations(g);

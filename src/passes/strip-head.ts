@@ -106,10 +106,10 @@ export function looksLikeClassifier(g: Graph, e: Value): string | undefined {
     `if it is the embedding, ignore this; otherwise export the feature with --embedding NAME${cands.length ? ` (candidates: ${cands.slice(0, 4).join('; ')})` : ''} and confirm with \`sf2-export inspect\``;
 }
 
-export const stripHead: Pass = {
+export const stripHead: Pass<'strip-head'> = {
   name: 'strip-head',
   description: 'cut the graph at the embedding: one float32 [N, D] output named "embedding"; head nodes, label input and class weights removed',
-  run(model, options: PassOptions): PassReport {
+  run(model, options: PassOptions): PassReport<'strip-head'> {
     const g = model.graph;
     const rb = new ReportBuilder('strip-head', ['nodesRemoved', 'initializersRemoved', 'bytesRemoved', 'inputsRemoved', 'outputsRemoved']);
     inferShapes(g);
@@ -131,7 +131,8 @@ export const stripHead: Pass = {
     if (!options.embedding && !head.found) {
       const outs = g.outputs;
       const only = outs.length === 1 ? outs[0]! : undefined;
-      const ok = only && only.dtype === DType.FLOAT && only.shape?.length === 2 && typeof only.shape[1] === 'number' && only.shape[1] > 1 && !only.isGraphInput;
+      const d = only?.shape?.[1];
+      const ok = only && only.dtype === DType.FLOAT && only.shape?.length === 2 && typeof d === 'number' && d > 1 && !only.isGraphInput;
       if (!ok) {
         throw new UnsupportedError(
           'no-embedding',
@@ -144,7 +145,7 @@ export const stripHead: Pass = {
       const changed = setEmbeddingOutput(g, only);
       rb.skip(from, 'no head: the model already outputs one [N, D] embedding');
       if (warning) rb.skip(from, warning);
-      return rb.build(changed, { reason: 'no head', kind: null, description: 'no head', embeddingTensor: from, featureDim: only.shape![1], classes: null, bytesRemoved: 0, nodesRemoved: 0, ...(warning ? { classifierWarning: warning } : {}) });
+      return rb.build(changed, { reason: 'no head', kind: null, description: 'no head', embeddingTensor: from, featureDim: d, classes: null, bytesRemoved: 0, nodesRemoved: 0, ...(warning ? { classifierWarning: warning } : {}) });
     }
 
     // ---- cut at E ---------------------------------------------------------------------

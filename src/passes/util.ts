@@ -8,7 +8,7 @@ import { float32ToBfloat16Bits, float32ToFloat16Bits } from '../ir/float16.js';
 import type { Node } from '../ir/node.js';
 import { TensorData } from '../ir/tensor.js';
 import { UnsupportedError } from '../errors.js';
-import type { PassReport, Skip } from './pass.js';
+import type { DetailsOf, PassReport, Skip } from './pass.js';
 
 /** Element types a fold can read and write back. */
 export const FOLDABLE_FLOATS: ReadonlySet<number> = new Set([DType.FLOAT, DType.FLOAT16, DType.DOUBLE, DType.BFLOAT16]);
@@ -69,10 +69,10 @@ export function product(dims: readonly number[]): number {
 }
 
 /** Collects counts and skips; `build` makes the immutable report. */
-export class ReportBuilder {
+export class ReportBuilder<N extends string = string> {
   readonly counts: Record<string, number> = {};
   readonly skipped: Skip[] = [];
-  constructor(readonly pass: string, keys: readonly string[] = []) {
+  constructor(readonly pass: N, keys: readonly string[] = []) {
     for (const k of keys) this.counts[k] = 0;
   }
   add(key: string, n = 1): void {
@@ -81,7 +81,7 @@ export class ReportBuilder {
   skip(node: string, reason: string): void {
     this.skipped.push({ node, reason });
   }
-  build(changed: boolean, details?: Record<string, unknown>): PassReport {
+  build(changed: boolean, details?: DetailsOf<N>): PassReport<N> {
     return { pass: this.pass, changed, counts: { ...this.counts }, skipped: [...this.skipped], ...(details ? { details } : {}) };
   }
 }

@@ -18,7 +18,7 @@ import { checkpointSource } from '../pth/import.js';
 import { cloneModel } from '../ir/clone.js';
 import type { Model } from '../ir/model.js';
 import { optimize } from '../passes/index.js';
-import type { PassReport } from '../passes/pass.js';
+import { detailsOf, type PassReport, type StripHeadDetails } from '../passes/pass.js';
 import { loadTarget } from '../targets/registry.js';
 import type { BundleFile, CalibrationData, Target, TargetName, TargetOptions } from '../targets/target.js';
 import { BundleDir, preflight } from '../bundle/bundle-dir.js';
@@ -94,7 +94,7 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
   const passes = namingFile(modelPath, () => optimize(optimized, { embedding: options.embedding }, { log }));
   end(summarizePasses(passes));
   const contract = namingFile(modelPath, () => contractOf(optimized, options.preprocess));
-  const head = (passes.find((p) => p.pass === 'strip-head')?.details ?? {}) as Record<string, unknown>;
+  const head: Partial<StripHeadDetails> = detailsOf(passes, 'strip-head') ?? {};
   if (typeof head.classifierWarning === 'string') log.warn(head.classifierWarning);
   // Reference files are validated once, here, before anything reads them (fp16/int8
   // calibration below, then parity): a bad one (NHWC inputs, wrong D, NaN) is exit 3 with its hint.
@@ -120,7 +120,7 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
     const calibration: CalibrationData | undefined = options.calibrationData ?? (await calibrationFromFlag(options, contract)) ?? calibrationFromReferences(options, log);
     // The golden set each bundle carries for its on-device self-test: rows of the parity references (src/bundle/golden-set.ts).
     // The references are loaded (or computed from the original model) once, here, and handed to both.
-    const references = await exportReferences(options, validated, { originalModel: resolve(modelPath), embedding: head.embeddingTensor as string | undefined, arch: options.arch, head: options.head, contract, log });
+    const references = await exportReferences(options, validated, { originalModel: resolve(modelPath), embedding: head.embeddingTensor, arch: options.arch, head: options.head, contract, log });
     const golden = await goldenFromReferences(references, { contract, thresholds: options.thresholds as ThresholdOverrides | undefined, model: optimized, log });
     const files: BundleFile[] = [];
     const targetDetails: Record<string, unknown> = {};
@@ -136,7 +136,7 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
 
     const parity = options.skipParity
       ? null
-      : await finishParity({ bundleDir: dir.tmp, files, contract, originalModelPath: resolve(modelPath), embedding: head.embeddingTensor as string | undefined, arch: options.arch, head: options.head, references, options, log, precisions, targets });
+      : await finishParity({ bundleDir: dir.tmp, files, contract, originalModelPath: resolve(modelPath), embedding: head.embeddingTensor, arch: options.arch, head: options.head, references, options, log, precisions, targets });
 
     source.sha256 = await sourceDigest;
     const manifest = await buildManifest(dir.tmp, {
