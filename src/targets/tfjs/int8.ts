@@ -10,8 +10,8 @@
  * one kernel per group (emitters.ts), so each group is quantized on its own.
  */
 import type { Node } from '../../ir/node.js';
-import { decideTargetInt8, type TargetInt8Decision } from '../../quantize/target-int8.js';
-import { int8MeasureInputs } from '../int8-inputs.js';
+import type { TargetInt8Decision } from '../../quantize/target-int8.js';
+import { decideInt8For } from '../int8-inputs.js';
 import type { TargetContext } from '../target.js';
 import { chooseInt8, dequantizePerChannelI8, dequantizePerTensorU8 } from './quantize.js';
 
@@ -59,10 +59,6 @@ export function tfjsInt8Weight(n: Node): Float32Array | null {
 }
 
 /** The kernels that stay float32 in this int8 bundle (and the measurements), logged. */
-export async function decideTfjsInt8(ctx: TargetContext): Promise<TargetInt8Decision> {
-  const end = ctx.log.step('tfjs int8: mixed precision for its per-tensor / per-channel kernels');
-  const d = await decideTargetInt8(ctx.model, int8MeasureInputs(ctx, 'tfjs'), tfjsInt8Weight, { target: 'tfjs', scheme: TFJS_INT8_SCHEME, sensitivity: ctx.options.sensitivity ?? 'auto', log: ctx.log });
-  end(`min cosine ${d.details.result.minCosine.toFixed(6)}; ${d.keep.size} kernel(s) in float32${d.keep.size ? ` (${[...d.keep].join(', ')})` : ''}`);
-  if (!d.details.pass) ctx.log.warn(`tfjs int8: ${d.details.failure ?? 'thresholds not met'} (see the manifest's target details)`);
-  return d;
+export function decideTfjsInt8(ctx: TargetContext): Promise<TargetInt8Decision> {
+  return decideInt8For(ctx, { target: 'tfjs', step: 'mixed precision for its per-tensor / per-channel kernels', scheme: TFJS_INT8_SCHEME, unit: 'kernel(s)', weightOf: tfjsInt8Weight });
 }

@@ -12,8 +12,8 @@ import type { Node } from '../../ir/node.js';
 import { dequantizePerChannel, quantizeWeightPerChannel } from '../../quantize/schemes.js';
 import { WEIGHT_OPS } from '../../quantize/int8.js';
 import { constOf } from './ops/const.js';
-import { decideTargetInt8, type TargetInt8Decision } from '../../quantize/target-int8.js';
-import { int8MeasureInputs } from '../int8-inputs.js';
+import type { TargetInt8Decision } from '../../quantize/target-int8.js';
+import { decideInt8For } from '../int8-inputs.js';
 import type { TargetContext } from '../target.js';
 
 export const WEBGPU_INT8_SCHEME = 'int8 symmetric per output channel (f32 scale per channel), f32 activations and arithmetic';
@@ -30,10 +30,6 @@ export function webgpuInt8Weight(n: Node): Float32Array | null {
 }
 
 /** The conv / fc layers that stay float32 in this int8 bundle (and the measurements), logged. */
-export async function decideWebgpuInt8(ctx: TargetContext): Promise<TargetInt8Decision> {
-  const end = ctx.log.step('webgpu int8: mixed precision for its per-channel scheme');
-  const d = await decideTargetInt8(ctx.model, int8MeasureInputs(ctx, 'webgpu'), webgpuInt8Weight, { target: 'webgpu', scheme: WEBGPU_INT8_SCHEME, sensitivity: ctx.options.sensitivity ?? 'auto', log: ctx.log });
-  end(`min cosine ${d.details.result.minCosine.toFixed(6)}; ${d.keep.size} layer(s) in float32${d.keep.size ? ` (${[...d.keep].join(', ')})` : ''}`);
-  if (!d.details.pass) ctx.log.warn(`webgpu int8: ${d.details.failure ?? 'thresholds not met'} (see the manifest's target details)`);
-  return d;
+export function decideWebgpuInt8(ctx: TargetContext): Promise<TargetInt8Decision> {
+  return decideInt8For(ctx, { target: 'webgpu', step: 'mixed precision for its per-channel scheme', scheme: WEBGPU_INT8_SCHEME, unit: 'layer(s)', weightOf: webgpuInt8Weight });
 }
