@@ -1,16 +1,19 @@
 /**
  * Merge sf2-export.config.json into a command's options: a flag given on the
- * command line wins. The keys come from the command's own flag table
- * (config.ts), so a new flag is a config key without any list to update.
+ * command line wins. The keys come from the command's own flags in the flag
+ * table (flags.ts), so a new flag is a config key without any list to update.
  */
 import type { Command } from 'commander';
 import { configKeys, loadConfig, type ConfigFlag } from './config.js';
+import { commandOf, flagEntries } from './flags.js';
 import type { Logger } from '../log.js';
 
-/** The flag table of a commander command, as config.ts needs it. */
+/** A commander command's flags, from the flag table, as config.ts needs them. */
 export function flagsOf(cmd: Command): ConfigFlag[] {
+  const name = commandOf(cmd.name());
+  if (!name) return [];
   // A switch (--force, --no-parity) takes no value: its config value is true or false.
-  return cmd.options.map((o) => ({ key: o.attributeName(), boolean: !o.required && !o.optional }));
+  return flagEntries(name).map(([key, f]) => ({ key, boolean: f.value === 'switch', path: f.value === 'path' || f.value === 'thresholds', object: f.value === 'thresholds' }));
 }
 
 /**

@@ -5,9 +5,9 @@
  * never silently drops a threshold.
  *
  * The keys are not a second list to keep in step: they are the command's own
- * flags (its commander option table), by their camelCase names, minus the ones
- * that only make sense for one run (NOT_CONFIG below). So every flag a CI job
- * would pin is a key, today and for every flag added later:
+ * flags (the flag table, flags.ts), by their camelCase names, minus the ones
+ * that only make sense for one run (`config: false` there: NOT_CONFIG). So every
+ * flag a CI job would pin is a key, today and for every flag added later:
  *
  * {
  *   "target": "web" | ["onnx", "tfjs"],  ("targets" too)
@@ -25,24 +25,23 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { suggest } from './suggest.js';
+import { CONFIG_FILE, NOT_CONFIG } from './flags.js';
 
-export const CONFIG_FILE = 'sf2-export.config.json';
-
-/** Flags that are never config keys: one run's output mode, overwriting, and the config itself. */
-export const NOT_CONFIG = ['config', 'json', 'quiet', 'verbose', 'force', 'version', 'help'] as const;
+export { CONFIG_FILE, NOT_CONFIG };
 
 /** Older plural key names, kept: config key -> flag key. */
 export const KEY_ALIASES: Readonly<Record<string, string>> = { targets: 'target', precisions: 'precision' };
 
-/** Flags whose values are file or folder paths (resolved against the config file's folder). */
-const PATH_FLAGS = new Set(['out', 'reference', 'inputs', 'images', 'signKey', 'calibration', 'thresholds', 'model']);
-
-/** What a config key may hold, from the flag's kind. */
+/** What a config key may hold, from the flag's kind (its `value` in the flag table). */
 export interface ConfigFlag {
   /** commander's attribute name (camelCase of the long flag). */
   readonly key: string;
   /** true for a switch (--force, --no-parity): the value is a boolean. */
   readonly boolean: boolean;
+  /** a file or folder path: resolved against the config file's folder. */
+  readonly path?: boolean;
+  /** --thresholds: the value may also be the object such a file holds. */
+  readonly object?: boolean;
 }
 
 export type Config = Record<string, unknown>;
@@ -102,13 +101,13 @@ function configValue(path: string, key: string, f: ConfigFlag, v: unknown): unkn
     if (typeof v !== 'boolean') throw new UsageError(`${path}: "${key}" must be true or false`);
     return v;
   }
-  if (f.key === 'thresholds' && v && typeof v === 'object' && !Array.isArray(v)) return v;
+  if (f.object && v && typeof v === 'object' && !Array.isArray(v)) return v;
   let s: string;
   if (typeof v === 'string') s = v;
   else if (typeof v === 'number' && Number.isFinite(v)) s = String(v);
   else if (Array.isArray(v) && v.length && v.every((x) => typeof x === 'string' || (typeof x === 'number' && Number.isFinite(x)))) s = v.join(',');
-  else throw new UsageError(`${path}: "${key}" must be a string${f.key === 'thresholds' ? ', an object' : ''}, a number or a list (of strings or numbers)`);
-  return PATH_FLAGS.has(f.key) && !isAbsolute(s) ? resolve(dirname(path), s) : s;
+  else throw new UsageError(`${path}: "${key}" must be a string${f.object ? ', an object' : ''}, a number or a list (of strings or numbers)`);
+  return f.path && !isAbsolute(s) ? resolve(dirname(path), s) : s;
 }
 
 /** A config list as the comma string the flags use. */

@@ -13,15 +13,11 @@ import { saveOnnx } from '../onnx/export.js';
 import { importCheckpoint, formatCheckpointInfo } from '../pth/import.js';
 import { isCheckpointPath } from '../pth/load-model.js';
 import type { Logger } from '../log.js';
+import type { OptionsOf } from './flags.js';
 import { emitJson } from './json-out.js';
 
-export interface ConvertCommandOptions {
-  out: string;
-  arch?: string;
-  head?: string;
-  force?: boolean;
-  json?: boolean;
-}
+/** The flags of `sf2-export convert` (the flag table, flags.ts). */
+export type ConvertCommandOptions = OptionsOf<'convert'>;
 
 export async function convertCommand(path: string, opts: ConvertCommandOptions, log: Logger): Promise<number> {
   if (!isCheckpointPath(path)) throw new UsageError(`convert reads PyTorch checkpoints; ${path} is not one`, 'an .onnx file needs no conversion: pass it to sf2-export directly');

@@ -6,45 +6,14 @@ import { PRECISIONS, type Precision } from '../ir/precision.js';
 import { TARGET_NAMES, type TargetName } from '../targets/target.js';
 import type { Logger } from '../log.js';
 import { suggest } from './suggest.js';
-import { readFileSync } from 'node:fs';
-import { parseThresholdFlag, thresholdsFromConfig, type ThresholdOverrides } from '../metrics/thresholds.js';
+import type { ThresholdOverrides } from '../metrics/thresholds.js';
+import { positiveInt, thresholdsOf } from './flag-values.js';
+import type { OptionsOf } from './flags.js';
 import { selectRuntimes } from './parity.js';
 import { emitJson, withJson } from './json-out.js';
 
-export interface ExportCommandOptions {
-  target?: string;
-  precision?: string;
-  out?: string;
-  reference?: string;
-  inputs?: string;
-  images?: string;
-  embedding?: string;
-  device?: string;
-  force?: boolean;
-  json?: boolean;
-  tfjsInput?: string;
-  /** --color-order, --mean, --std, --preprocess (or config keys; numbers/arrays there): src/pipeline/preprocess.ts. */
-  colorOrder?: string;
-  mean?: string | number | number[];
-  std?: string | number | number[];
-  preprocess?: string;
-  signKey?: string;
-  parity?: boolean;
-  /** --thresholds FILE, or the config file's "thresholds" object. */
-  thresholds?: string | Record<string, unknown>;
-  calibration?: string;
-  calibrationMethod?: string;
-  minCosine?: string;
-  maxFlips?: string;
-  int8Scheme?: string;
-  sensitivity?: string;
-  runtime?: string;
-  /** PyTorch checkpoints: --arch NAME, --head FILE (docs/pth.md). */
-  arch?: string;
-  head?: string;
-  rows?: string;
-  allowUnverified?: boolean;
-}
+/** The export's flags (the flag table, flags.ts); --color-order, --mean, --std, --preprocess: src/pipeline/preprocess.ts. */
+export type ExportCommandOptions = OptionsOf<'export'>;
 
 export function parseTargets(s: string | undefined): TargetName[] {
   const items = (s ?? 'onnx').split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
@@ -121,27 +90,8 @@ export async function exportCommand(model: string, opts: ExportCommandOptions, l
 
 /** Thresholds from the config file (an object) or --thresholds FILE, then --min-cosine / --max-flips on top. */
 function parityThresholds(opts: ExportCommandOptions): ThresholdOverrides | undefined {
-  let t: ThresholdOverrides = {};
-  const src = opts.thresholds as unknown;
-  if (typeof src === 'string') {
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(src, 'utf8'));
-    } catch (e) {
-      throw new UsageError(`--thresholds ${src}: ${(e as Error).message}`);
-    }
-    t = thresholdsFromConfig(json, src);
-  } else if (src) t = thresholdsFromConfig(src, 'config "thresholds"');
-  if (opts.minCosine) t = parseThresholdFlag('minCosine', opts.minCosine, t);
-  if (opts.maxFlips) t = parseThresholdFlag('maxFlipFraction', opts.maxFlips, t);
+  const t = thresholdsOf(opts);
   return Object.keys(t).length ? t : undefined;
-}
-
-function positiveInt(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${v}: expected a positive integer`);
-  return n;
 }
 
 function jsonOf(r: ExportResult): Record<string, unknown> {

@@ -4,14 +4,11 @@ import { formatInspect, inspect } from '../pipeline/inspect.js';
 import { loadModel } from '../pth/load-model.js';
 import { checkpointInfoOf, formatCheckpointInfo } from '../pth/import.js';
 import type { Logger } from '../log.js';
+import type { OptionsOf } from './flags.js';
 import { emitJson } from './json-out.js';
 
-export interface InspectCommandOptions {
-  json?: boolean;
-  embedding?: string;
-  arch?: string;
-  head?: string;
-}
+/** The flags of `sf2-export inspect` (the flag table, flags.ts). */
+export type InspectCommandOptions = OptionsOf<'inspect'>;
 
 export async function inspectCommand(path: string, opts: InspectCommandOptions, log: Logger): Promise<number> {
   const model = loadModel(path, { onWarning: (w) => log.warn(w), arch: opts.arch, head: opts.head });

@@ -27,34 +27,16 @@ import { loadReferences } from '../data/references.js';
 import { placeRecheck, recheckScope } from '../parity/recheck.js';
 import { REPORT_JSON, type ParityReport } from '../parity/report.js';
 import { emitJson, withJson } from './json-out.js';
-import { parseThresholdFlag, thresholdsFromConfig, type ThresholdOverrides } from '../metrics/thresholds.js';
+import { positiveInt, thresholdsOf } from './flag-values.js';
+import type { OptionsOf } from './flags.js';
 import { resultLabel } from '../parity/report.js';
 import { oneMinus } from '../parity/report-md.js';
 import type { Logger } from '../log.js';
 import { suggest } from './suggest.js';
 import { RUNTIMES, type DeviceChoice, type RuntimeEntry } from '../parity/runtimes/registry.js';
 
-export interface ParityCommandOptions {
-  reference?: string;
-  inputs?: string;
-  images?: string;
-  model?: string;
-  embedding?: string;
-  /** --model x.pth: the architecture and the separate head file, as at export (docs/pth.md). */
-  arch?: string;
-  head?: string;
-  device?: string;
-  precision?: string;
-  rows?: string;
-  allowUnverified?: boolean;
-  batch?: string;
-  minCosine?: string;
-  maxFlips?: string;
-  thresholds?: string;
-  runtime?: string;
-  signKey?: string;
-  json?: boolean;
-}
+/** The flags of `sf2-export parity` (the flag table, flags.ts). */
+export type ParityCommandOptions = OptionsOf<'parity'>;
 
 /** --runtime LIST: runtime ids, or prefixes like "onnxruntime-node" (docs/parity.md lists them). */
 export function selectRuntimes(list: string | undefined): RuntimeEntry[] | undefined {
@@ -81,13 +63,6 @@ interface ManifestOnDisk {
 function readManifest(dir: string): ManifestOnDisk {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a folder`, 'pass a bundle folder written by sf2-export');
   return readBundleManifest(dir) as unknown as ManifestOnDisk; // checked field by field (InputError, exit 3)
-}
-
-function positiveInt(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${v}: expected a positive integer`);
-  return n;
 }
 
 /** The bundle's report, or undefined when it cannot be read (a re-check then replaces it). */
@@ -130,18 +105,7 @@ export async function parityCommand(dir: string, opts: ParityCommandOptions, log
     precisions = opts.precision.split(',').map((s) => s.trim()).filter(Boolean) as Precision[];
     for (const p of precisions) if (!(PRECISIONS as readonly string[]).includes(p)) throw new UsageError(`--precision ${p}: expected ${PRECISIONS.join(', ')}`);
   }
-  let thresholds: ThresholdOverrides = {};
-  if (opts.thresholds) {
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(opts.thresholds, 'utf8'));
-    } catch (e) {
-      throw new UsageError(`--thresholds ${opts.thresholds}: ${(e as Error).message}`);
-    }
-    thresholds = thresholdsFromConfig(json, opts.thresholds);
-  }
-  if (opts.minCosine) thresholds = parseThresholdFlag('minCosine', opts.minCosine, thresholds);
-  if (opts.maxFlips) thresholds = parseThresholdFlag('maxFlipFraction', opts.maxFlips, thresholds);
+  const thresholds = thresholdsOf(opts);
 
   if (opts.model) {
     const want = manifest.source?.sha256;

@@ -7,13 +7,11 @@
  */
 import { assertVerified, verifyBundle } from '../verify/verify.js';
 import type { Logger } from '../log.js';
+import type { OptionsOf } from './flags.js';
 import { emitJson, withJson } from './json-out.js';
 
-export interface VerifyCommandOptions {
-  publicKey?: string;
-  allowLooseThresholds?: boolean;
-  json?: boolean;
-}
+/** The flags of `sf2-export verify` (the flag table, flags.ts). */
+export type VerifyCommandOptions = OptionsOf<'verify'>;
 
 export async function verifyCommand(path: string, opts: VerifyCommandOptions, log: Logger): Promise<number> {
   const r = await verifyBundle(path, { publicKey: opts.publicKey, allowLooseThresholds: opts.allowLooseThresholds });
