@@ -154,7 +154,7 @@ export function tfjsProblems(g: Graph): string[] {
       problems.push(`${n.op}${n.domain ? ` (domain ${n.domain})` : ''} at node ${n.name}: no TensorFlow.js mapping`);
       continue;
     }
-    for (const r of rule.check?.(n) ?? []) problems.push(`${n.op} at node ${n.name}: ${r}`);
+    for (const r of rule.check(n)) problems.push(`${n.op} at node ${n.name}: ${r}`);
   }
   return problems;
 }
@@ -182,7 +182,7 @@ export function convertGraph(g: Graph, opts: ConvertOptions): ConvertResult {
   for (const n of g.nodes) {
     if (cx.fused.has(n)) continue;
     cx.b.source = n.name;
-    OP_MAP[n.op]!.emit(n, cx);
+    OP_MAP[n.op]!.lower(n, cx);
   }
   cx.b.source = undefined;
   const out = g.outputs[0]!;

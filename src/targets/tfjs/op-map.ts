@@ -1,27 +1,31 @@
 /**
- * The ONNX -> TensorFlow.js op mapping, as data (in the manner of
- * tfjs-converter's op_list): each entry names the TF ops its emitter may
- * produce, the constraints it checks (as text, for docs/targets.md and error
- * messages), the check and the emitter. test/targets/tfjs/op-map.test.ts holds
- * every entry to a schema: the TF ops exist in tfjs-converter's op list, the
- * attributes emitted are ones tfjs reads, and each entry converts a small model
+ * The ONNX -> TensorFlow.js op table, as data (in the manner of tfjs-converter's
+ * op_list and onnxruntime-web's op-resolve-rules): one row per ONNX op with the
+ * TF ops its lowering may produce (declared here, once: the parametrized
+ * families take their TF op from the row), the constraints it checks (as text,
+ * for docs/targets.md and error messages), `check` and `lower`, named from the
+ * op families in ops/ (ops/rule.ts: the row's shape). convert.ts drives the
+ * table. test/targets/tfjs/op-map.test.ts holds every row to a schema: the TF
+ * ops exist in tfjs-converter's op list, the ops emitted are the row's, the
+ * attributes emitted are ones tfjs reads, and each row converts a small model
  * that matches onnxruntime.
  */
-import * as E from './emitters.js';
+import { checkBatchNorm, checkBinary, lowerBatchNorm, lowerBinary, lowerPRelu } from './ops/binary.js';
+import { checkConv, lowerConv } from './ops/conv.js';
+import { checkGemm, checkMatMul, lowerGemm, lowerMatMul } from './ops/dense.js';
+import { checkExpand, checkPadAny, checkResize, checkSlice, lowerExpand, lowerPadAny, lowerResize, lowerSlice } from './ops/gather.js';
+import { checkGlobalPool, checkPool, lowerGlobalPool, lowerPool } from './ops/pool.js';
+import { checkLpNorm, checkReduce, lowerLpNorm, lowerReduce } from './ops/reduce.js';
+import { noProblems, type OpRule } from './ops/rule.js';
+import { checkConcat, checkConstant, checkFlatten, checkReshape, checkSqueeze, checkUnsqueeze, lowerConcat, lowerConstant, lowerFlatten, lowerReshape, lowerSqueeze, lowerTranspose, lowerUnsqueeze } from './ops/shape.js';
+import { checkCast, checkClip, checkDropout, checkElu, checkUnary, lowerClip, lowerHardSigmoid, lowerHardSwish, lowerIdentity, lowerLeakyRelu, lowerUnary } from './ops/unary.js';
 
-export interface OpRule {
-  /** TF ops the emitter may produce (besides Const), in the order it tends to. */
-  readonly tf: readonly string[];
-  /** What must hold for the node to convert; shown in docs and mirrored by `check`. */
-  readonly constraints: readonly string[];
-  /** Every reason this node cannot be converted (empty when it can). */
-  readonly check?: E.Check;
-  readonly emit: E.Emit;
-}
+export type { OpRule } from './ops/rule.js';
 
-const binary = (tf: string): OpRule => ({ tf: [tf], constraints: ['two inputs', 'float32'], check: E.checkBinary, emit: E.emitBinaryOp });
-const unary = (tf: string): OpRule => ({ tf: [tf], constraints: ['float32'], check: E.checkUnary, emit: E.emitUnary });
-const reduce = (tf: readonly string[]): OpRule => ({ tf, constraints: ['axes constant', 'input rank known'], check: E.checkReduce, emit: E.emitReduce });
+const binary = (tf: string): OpRule => ({ tf: [tf], constraints: ['two inputs', 'float32'], check: checkBinary, lower: lowerBinary(tf) });
+const unary = (tf: string): OpRule => ({ tf: [tf], constraints: ['float32'], check: checkUnary, lower: lowerUnary(tf) });
+const pool = (tf: 'MaxPool' | 'AvgPool', constraints: readonly string[]): OpRule => ({ tf: [tf, 'PadV2'], constraints, check: checkPool, lower: lowerPool(tf) });
+const reduce = (tf: string, square = false): OpRule => ({ tf: square ? ['Square', tf] : [tf], constraints: ['axes constant', 'input rank known'], check: checkReduce, lower: lowerReduce(tf, square) });
 
 export const OP_MAP: Readonly<Record<string, OpRule>> = {
   Conv: {
@@ -33,26 +37,26 @@ export const OP_MAP: Readonly<Record<string, OpRule>> = {
       'pads, or auto_pad SAME_UPPER / SAME_LOWER / VALID',
       'absorbs a following Relu, LeakyRelu or per-channel PRelu and the bias',
     ],
-    check: E.checkConv,
-    emit: E.emitConv,
+    check: checkConv,
+    lower: lowerConv,
   },
   Gemm: {
     tf: ['_FusedMatMul', 'MatMul', 'AddV2', 'Mul'],
     constraints: ['2-D A and B', 'constant C', 'constant B gets the NHWC flatten order when A is a flattened NCHW map', 'absorbs a following Relu, LeakyRelu or PRelu'],
-    check: E.checkGemm,
-    emit: E.emitGemm,
+    check: checkGemm,
+    lower: lowerGemm,
   },
   MatMul: {
     tf: ['_FusedMatMul', 'MatMul', 'BatchMatMulV2'],
     constraints: ['operands of rank >= 2', 'a constant [K, N] B absorbs a following Add of a constant bias and an activation'],
-    check: E.checkMatMul,
-    emit: E.emitMatMul,
+    check: checkMatMul,
+    lower: lowerMatMul,
   },
   BatchNormalization: {
     tf: ['Mul', 'AddV2'],
     constraints: ['inference mode, constant scale / bias / mean / var', 'becomes x * s + t with per-channel s, t'],
-    check: E.checkBatchNorm,
-    emit: E.emitBatchNorm,
+    check: checkBatchNorm,
+    lower: lowerBatchNorm,
   },
   Add: binary('AddV2'),
   Sub: binary('Sub'),
@@ -64,8 +68,8 @@ export const OP_MAP: Readonly<Record<string, OpRule>> = {
   PRelu: {
     tf: ['Prelu', 'LeakyRelu', 'Relu', 'Minimum', 'Mul', 'AddV2'],
     constraints: ['slope broadcastable to the input', 'Prelu with the slope on the last (channel) axis, LeakyRelu for one slope, else Relu(x) + slope * min(x, 0)'],
-    check: E.checkBinary,
-    emit: E.emitPRelu,
+    check: checkBinary,
+    lower: lowerPRelu,
   },
   Relu: unary('Relu'),
   Sigmoid: unary('Sigmoid'),
@@ -78,49 +82,39 @@ export const OP_MAP: Readonly<Record<string, OpRule>> = {
   Reciprocal: unary('Reciprocal'),
   Erf: unary('Erf'),
   Softplus: unary('Softplus'),
-  Elu: { tf: ['Elu'], constraints: ['alpha = 1'], check: E.checkUnary, emit: E.emitUnary },
+  Elu: { tf: ['Elu'], constraints: ['alpha = 1'], check: checkElu, lower: lowerUnary('Elu') },
   Floor: unary('Floor'),
   Ceil: unary('Ceil'),
-  LeakyRelu: { tf: ['LeakyRelu'], constraints: [], emit: E.emitLeakyRelu },
-  Clip: { tf: ['ClipByValue'], constraints: ['constant min / max'], check: E.checkClip, emit: E.emitClip },
-  Identity: { tf: [], constraints: ['no TF node: the output is the input'], check: E.checkIdentity, emit: E.emitIdentity },
-  Dropout: { tf: [], constraints: ['inference: the mask output unused'], check: E.checkIdentity, emit: E.emitIdentity },
-  Cast: { tf: [], constraints: ['float32 to float32 only'], check: E.checkCast, emit: E.emitIdentity },
-  Flatten: { tf: ['Reshape'], constraints: ['flattened dimensions known'], check: E.checkReshape, emit: E.emitReshape },
-  Reshape: { tf: ['Reshape'], constraints: ['constant target shape with at most one unknown dimension'], check: E.checkReshape, emit: E.emitReshape },
-  Transpose: { tf: ['Transpose'], constraints: [], check: E.checkTranspose, emit: E.emitTranspose },
-  Squeeze: { tf: ['Squeeze'], constraints: ['constant axes'], check: E.checkSqueezeLike, emit: E.emitSqueeze },
-  Unsqueeze: { tf: ['ExpandDims'], constraints: ['constant axes'], check: E.checkSqueezeLike, emit: E.emitUnsqueeze },
-  Concat: { tf: ['ConcatV2'], constraints: ['float32 inputs'], check: E.checkConcat, emit: E.emitConcat },
-  Constant: { tf: [], constraints: ['float or integer tensor value'], check: E.checkConstant, emit: E.emitConstant },
-  Pad: { tf: ['PadV2', 'GatherV2'], constraints: ['mode constant: PadV2 with constant pads and value, no axes input', 'modes edge, reflect, wrap: one GatherV2 per padded axis (index tables), axes input allowed', 'the batch axis not padded'], check: E.checkPadAny, emit: E.emitPadAny },
-  Slice: { tf: ['GatherV2', 'Identity'], constraints: ['constant starts / ends / axes / steps, any step but 0', 'the batch axis kept whole', 'one GatherV2 per sliced axis (index tables)'], check: E.checkSlice, emit: E.emitSlice },
-  Resize: { tf: ['GatherV2', 'Identity'], constraints: ['mode nearest, every coordinate_transformation_mode but tf_crop_and_resize, every nearest_mode', 'constant scales or sizes; the batch axis not resized', 'one GatherV2 per resized axis (index tables)'], check: E.checkResize, emit: E.emitResize },
-  Upsample: { tf: ['GatherV2', 'Identity'], constraints: ['mode nearest', 'one GatherV2 per resized axis (index tables)'], check: E.checkResize, emit: E.emitResize },
-  Expand: { tf: ['GatherV2', 'Identity'], constraints: ['constant target shape of the same rank, the batch kept', 'one GatherV2 with zero indices per broadcast axis'], check: E.checkExpand, emit: E.emitExpand },
-  HardSigmoid: { tf: ['Mul', 'AddV2', 'ClipByValue'], constraints: ['any alpha, beta: clip(alpha x + beta, 0, 1)'], emit: E.emitHardSigmoid },
-  HardSwish: { tf: ['Mul', 'AddV2', 'ClipByValue'], constraints: ['x * clip(x / 6 + 1/2, 0, 1)'], emit: E.emitHardSwish },
-  MaxPool: {
-    tf: ['MaxPool', 'PadV2'],
-    constraints: ['2-D, no dilations, indices output unused', 'ceil_mode only where it does not change the size', 'padding: SAME where it matches, else an explicit PadV2'],
-    check: E.checkPool,
-    emit: E.emitPool,
-  },
-  AveragePool: {
-    tf: ['AvgPool', 'PadV2'],
-    constraints: ['2-D, no dilations', 'ceil_mode only where it does not change the size', 'count_include_pad=0 padding only where it equals TF SAME'],
-    check: E.checkPool,
-    emit: E.emitPool,
-  },
-  GlobalAveragePool: { tf: ['Mean'], constraints: ['4-D input'], check: E.checkPool, emit: E.emitPool },
-  GlobalMaxPool: { tf: ['Max'], constraints: ['4-D input'], check: E.checkPool, emit: E.emitPool },
-  ReduceSum: reduce(['Sum']),
-  ReduceMean: reduce(['Mean']),
-  ReduceMax: reduce(['Max']),
-  ReduceMin: reduce(['Min']),
-  ReduceL2: reduce(['EuclideanNorm']),
-  ReduceSumSquare: reduce(['Square', 'Sum']),
-  LpNormalization: { tf: ['EuclideanNorm', 'RealDiv'], constraints: ['p = 2'], check: E.checkLpNorm, emit: E.emitLpNorm },
+  LeakyRelu: { tf: ['LeakyRelu'], constraints: [], check: noProblems, lower: lowerLeakyRelu },
+  Clip: { tf: ['ClipByValue'], constraints: ['constant min / max'], check: checkClip, lower: lowerClip },
+  Identity: { tf: [], constraints: ['no TF node: the output is the input'], check: noProblems, lower: lowerIdentity },
+  Dropout: { tf: [], constraints: ['inference: the mask output unused'], check: checkDropout, lower: lowerIdentity },
+  Cast: { tf: [], constraints: ['float32 to float32 only'], check: checkCast, lower: lowerIdentity },
+  Flatten: { tf: ['Reshape'], constraints: ['flattened dimensions known'], check: checkFlatten, lower: lowerFlatten },
+  Reshape: { tf: ['Reshape'], constraints: ['constant target shape with at most one unknown dimension'], check: checkReshape, lower: lowerReshape },
+  Transpose: { tf: ['Transpose'], constraints: [], check: noProblems, lower: lowerTranspose },
+  Squeeze: { tf: ['Squeeze'], constraints: ['constant axes'], check: checkSqueeze, lower: lowerSqueeze },
+  Unsqueeze: { tf: ['ExpandDims'], constraints: ['constant axes'], check: checkUnsqueeze, lower: lowerUnsqueeze },
+  Concat: { tf: ['ConcatV2'], constraints: ['float32 inputs'], check: checkConcat, lower: lowerConcat },
+  Constant: { tf: [], constraints: ['float or integer tensor value'], check: checkConstant, lower: lowerConstant },
+  Pad: { tf: ['PadV2', 'GatherV2'], constraints: ['mode constant: PadV2 with constant pads and value, no axes input', 'modes edge, reflect, wrap: one GatherV2 per padded axis (index tables), axes input allowed', 'the batch axis not padded'], check: checkPadAny, lower: lowerPadAny },
+  Slice: { tf: ['GatherV2', 'Identity'], constraints: ['constant starts / ends / axes / steps, any step but 0', 'the batch axis kept whole', 'one GatherV2 per sliced axis (index tables)'], check: checkSlice, lower: lowerSlice },
+  Resize: { tf: ['GatherV2', 'Identity'], constraints: ['mode nearest, every coordinate_transformation_mode but tf_crop_and_resize, every nearest_mode', 'constant scales or sizes; the batch axis not resized', 'one GatherV2 per resized axis (index tables)'], check: checkResize, lower: lowerResize },
+  Upsample: { tf: ['GatherV2', 'Identity'], constraints: ['mode nearest', 'one GatherV2 per resized axis (index tables)'], check: checkResize, lower: lowerResize },
+  Expand: { tf: ['GatherV2', 'Identity'], constraints: ['constant target shape of the same rank, the batch kept', 'one GatherV2 with zero indices per broadcast axis'], check: checkExpand, lower: lowerExpand },
+  HardSigmoid: { tf: ['Mul', 'AddV2', 'ClipByValue'], constraints: ['any alpha, beta: clip(alpha x + beta, 0, 1)'], check: noProblems, lower: lowerHardSigmoid },
+  HardSwish: { tf: ['Mul', 'AddV2', 'ClipByValue'], constraints: ['x * clip(x / 6 + 1/2, 0, 1)'], check: noProblems, lower: lowerHardSwish },
+  MaxPool: pool('MaxPool', ['2-D, no dilations, indices output unused', 'ceil_mode only where it does not change the size', 'padding: SAME where it matches, else an explicit PadV2']),
+  AveragePool: pool('AvgPool', ['2-D, no dilations', 'ceil_mode only where it does not change the size', 'count_include_pad=0 padding only where it equals TF SAME']),
+  GlobalAveragePool: { tf: ['Mean'], constraints: ['4-D input'], check: checkGlobalPool, lower: lowerGlobalPool('Mean') },
+  GlobalMaxPool: { tf: ['Max'], constraints: ['4-D input'], check: checkGlobalPool, lower: lowerGlobalPool('Max') },
+  ReduceSum: reduce('Sum'),
+  ReduceMean: reduce('Mean'),
+  ReduceMax: reduce('Max'),
+  ReduceMin: reduce('Min'),
+  ReduceL2: reduce('EuclideanNorm'),
+  ReduceSumSquare: reduce('Sum', true),
+  LpNormalization: { tf: ['EuclideanNorm', 'RealDiv'], constraints: ['p = 2'], check: checkLpNorm, lower: lowerLpNorm },
 };
 
 /** The ONNX ops the tfjs target converts, sorted. */

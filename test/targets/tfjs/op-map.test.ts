@@ -26,14 +26,14 @@ beforeAll(async () => {
 });
 
 describe('OP_MAP schema', () => {
-  test('every entry: TF ops that tfjs-converter executes, constraints as text, an emitter', () => {
+  test('every entry: TF ops that tfjs-converter executes, constraints as text, a check and a lowering', () => {
     for (const [onnxOp, rule] of Object.entries(OP_MAP)) {
       expect(onnxOp, 'ONNX op names are PascalCase').toMatch(/^[A-Z][A-Za-z0-9]*$/);
       for (const tf of rule.tf) expect(ops.has(tf), `${onnxOp} -> ${tf} is not in tfjs-converter's op list`).toBe(true);
       expect(Array.isArray(rule.constraints)).toBe(true);
       for (const c of rule.constraints) expect(c.trim().length, `${onnxOp}: empty constraint`).toBeGreaterThan(0);
-      expect(typeof rule.emit).toBe('function');
-      if (rule.check) expect(typeof rule.check).toBe('function');
+      expect(typeof rule.lower).toBe('function');
+      expect(typeof rule.check).toBe('function');
       // Shapes are needed for layouts: every mapped op must have a shape rule in the IR.
       expect(hasShapeRule(onnxOp), `${onnxOp} has no shape-inference rule`).toBe(true);
     }
