@@ -1,25 +1,30 @@
 /**
  * The WebGPU target's op table, as data (the shape of tfjs's op-map.ts and of
- * onnxruntime-web's op-resolve-rules): one row per ONNX op with the
- * constraints it holds (text, for docs/targets.md and error messages), `check`
- * (every reason the node cannot be converted, before any shape is known) and
- * `lower` (the node as a layer of the plan, or a problem reported through
- * `fail`). plan.ts drives the table; the rows of the ops that came first are
- * lowered by plan.ts itself (checkBuiltin / lowerBuiltin), the newer ops each
- * have a file in ops/ with their kernel. test/targets/webgpu/op-table.test.ts
- * runs every row on Dawn against onnxruntime.
+ * onnxruntime-web's op-resolve-rules): one row per ONNX op, naming the rule in
+ * its ops/ file. A rule holds the constraints (text, for docs/targets.md and
+ * error messages), `check` (every reason the node cannot be converted, before
+ * any shape is known) and `lower` (the node as a layer of the plan, or a problem
+ * reported through `fail`); a layer says which kernels it runs and what they
+ * bind. Adding an op is one file in ops/ and one row here. plan.ts drives the
+ * table; test/targets/webgpu/op-table.test.ts runs every row on Dawn against
+ * onnxruntime.
  */
 import type { Node } from '../../ir/node.js';
 import type { Value } from '../../ir/value.js';
-import { checkBuiltin, lowerBuiltin, type Act, type Layer, type Problem } from './plan.js';
-import * as binary from './ops/binary.js';
+import type { Act, Layer, Problem } from './plan.js';
+import * as activation from './ops/activation.js';
+import * as arith from './ops/arith.js';
+import * as batchnorm from './ops/batchnorm.js';
 import * as concat from './ops/concat.js';
+import * as conv from './ops/conv.js';
 import * as expand from './ops/expand.js';
-import * as reduce from './ops/reduce.js';
+import * as fc from './ops/fc.js';
 import * as pad from './ops/pad.js';
+import * as pool from './ops/pool.js';
+import * as reduce from './ops/reduce.js';
 import * as resize from './ops/resize.js';
 import * as slice from './ops/slice.js';
-import { hardSigmoid, hardSwish, sigmoid } from './ops/activation.js';
+import * as view from './ops/view.js';
 
 export interface LowerContext {
   /** The node's first data input and its output, as activations (per-image shapes). */
@@ -35,64 +40,31 @@ export interface LowerContext {
 
 export interface WebGpuOpRule {
   readonly constraints: readonly string[];
+  /** A view: no kernel, the output re-reads its input's storage (plan.ts resolves it before lowering). */
+  readonly view?: true;
   readonly check: (n: Node) => string | undefined;
   readonly lower: (n: Node, c: LowerContext) => Layer | null;
 }
 
-const builtin = (constraints: readonly string[]): WebGpuOpRule => ({
-  constraints,
-  check: (n) => checkBuiltin(n),
-  lower: (n, c) => lowerBuiltin(n, c.x, c.out, c.acts, c.problems),
-});
-
-/** A view: no kernel, the output re-reads its input's storage (plan.ts resolves it before lowering). */
-const view = (constraints: readonly string[]): WebGpuOpRule => ({
-  constraints: ['a view (no kernel): the batch stays first', ...constraints],
-  check: (n) => checkBuiltin(n),
-  lower: (_n, c) => c.fail('internal: a view has no layer'),
-});
-
-/** Add / Sub / Mul / Div: by a constant (affine, fuses), residual Add (fuses), else two activations broadcast. */
-const arith = (op: string): WebGpuOpRule => ({
-  constraints: [
-    'by a per-channel or scalar constant: an affine step that fuses into the layer before',
-    ...(op === 'Add' ? ['two activations of the same shape: a residual add fused into the convolution'] : []),
-    'two activations: numpy broadcasting within the image (same rank, each axis equal or 1), one kernel',
-  ],
-  check: (n) => (binary.isBinary(n) ? binary.check(n) : checkBuiltin(n)),
-  lower: (n, c) => {
-    if (!binary.isBinary(n)) return lowerBuiltin(n, c.x, c.out, c.acts, c.problems);
-    const a = c.acts.get(n.inputs[0]!), b = c.acts.get(n.inputs[1]!);
-    if (op === 'Add' && a && b && a.shape.join(',') === b.shape.join(',')) return lowerBuiltin(n, c.x, c.out, c.acts, c.problems);
-    return binary.lower(n, c);
-  },
-});
-
-const eltwise = (constraints: readonly string[], lower: (n: Node, c: LowerContext) => Layer): WebGpuOpRule => ({
-  constraints: [...constraints, 'fuses into the convolution or fc before it'],
-  check: () => undefined,
-  lower,
-});
-
 export const OP_TABLE: Readonly<Record<string, WebGpuOpRule>> = {
-  Conv: builtin(['2-D, constant weight and bias, dilation 1', 'any kernel, stride, padding (pads or auto_pad)', 'groups: depthwise and grouped (group > 1) by a direct kernel', 'fuses bias, a following affine / PRelu / Relu / LeakyRelu / Clip / Sigmoid / HardSigmoid / HardSwish / residual Add, and an affine before it (prologue)']),
-  Gemm: builtin(['transA 0, constant B and C', 'fuses the same epilogues as Conv']),
-  MatMul: builtin(['x @ W with a constant 2-D W']),
-  BatchNormalization: builtin(['inference mode, constant statistics: an affine step that fuses']),
-  Add: arith('Add'),
-  Sub: arith('Sub'),
-  Mul: arith('Mul'),
-  Div: arith('Div'),
-  PRelu: builtin(['constant per-channel or scalar slope']),
-  LeakyRelu: builtin(['any alpha (a PRelu with one slope)']),
-  Relu: builtin([]),
-  Clip: builtin(['constant min / max (attributes or inputs): ReLU6 and friends']),
-  Sigmoid: eltwise([], sigmoid),
-  HardSigmoid: eltwise(['any alpha, beta'], hardSigmoid),
-  HardSwish: eltwise([], hardSwish),
-  MaxPool: builtin(['2-D, dilation 1, the indices output unused', 'any kernel, stride, pads, ceil_mode']),
-  AveragePool: builtin(['2-D, dilation 1', 'count_include_pad 0 or 1, ceil_mode']),
-  GlobalAveragePool: builtin(['4-D input']),
+  Conv: conv.rule,
+  Gemm: fc.gemm,
+  MatMul: fc.matmul,
+  BatchNormalization: batchnorm.rule,
+  Add: arith.rule('Add'),
+  Sub: arith.rule('Sub'),
+  Mul: arith.rule('Mul'),
+  Div: arith.rule('Div'),
+  PRelu: activation.prelu,
+  LeakyRelu: activation.leakyRelu,
+  Relu: activation.relu,
+  Clip: activation.clip,
+  Sigmoid: activation.sigmoid,
+  HardSigmoid: activation.hardSigmoid,
+  HardSwish: activation.hardSwish,
+  MaxPool: pool.maxPool,
+  AveragePool: pool.averagePool,
+  GlobalAveragePool: pool.globalAveragePool,
   Concat: concat.rule,
   Pad: pad.rule,
   Slice: slice.rule,
@@ -100,12 +72,12 @@ export const OP_TABLE: Readonly<Record<string, WebGpuOpRule>> = {
   ...Object.fromEntries(reduce.REDUCE_OPS.map((op) => [op, reduce.rule])),
   Resize: { ...resize.rule },
   Upsample: { ...resize.rule, constraints: ['mode nearest (opset 7 attribute or opset 9 input scales)', 'the batch axis not resized'] },
-  Flatten: view([]),
-  Reshape: view(['constant target shape']),
-  Squeeze: view(['constant axes']),
-  Unsqueeze: view(['constant axes']),
-  Identity: view([]),
-  Dropout: view(['inference: the mask unused']),
+  Flatten: view.flatten,
+  Reshape: view.reshape,
+  Squeeze: view.squeeze,
+  Unsqueeze: view.unsqueeze,
+  Identity: view.identity,
+  Dropout: view.dropout,
   Constant: { constraints: ['a constant operand of another op'], check: () => undefined, lower: (_n, c) => c.fail('internal: a constant has no layer') },
 };
 

@@ -2,15 +2,11 @@
  * Lowering the optimized ONNX graph to WebGPU layers, with fusion.
  *
  * Every activation keeps the batch as its first dimension; a layer is described
- * per image (its `shape` is the value's shape without the batch). Ops become:
- *   Conv                          -> conv (implicit GEMM, any kernel/stride/pad; groups -> grouped conv)
- *   Gemm / MatMul with constant B -> fc   (y = x W^T + b)
- *   BatchNormalization            -> affine   y = x*s + t,  s = gamma/sqrt(var+eps), t = beta - mean*s
- *   Mul/Add/Sub/Div by a constant -> affine   (per channel or scalar)
- *   PRelu / LeakyRelu / Relu / Clip -> activation ops
- *   Add of two activations        -> add
- *   Flatten/Reshape/Squeeze/Unsqueeze/Identity/Dropout -> views (no data moves: row-major layout is unchanged)
- *   MaxPool / AveragePool / GlobalAveragePool -> pools
+ * per image (its `shape` is the value's shape without the batch). Each node is
+ * checked and lowered by its row of the op table (op-table.ts, one file per op in
+ * ops/): Conv -> conv, Gemm / MatMul -> fc, BatchNormalization and Mul/Add/Sub/Div
+ * by a constant -> affine, activations -> eltwise, pools, views (no kernel: the
+ * row-major layout is unchanged), and op layers that carry their own kernels.
  *
  * Fusion (all exact up to float rounding):
  *   epilogue: conv/fc output -> [affine | prelu | relu | clip | add(residual)]* while each
@@ -25,17 +21,15 @@
  *   elementwise chains: affine/activation/add nodes that cannot join a conv form one
  *     elementwise layer each run of single-consumer nodes.
  */
-import { isSame, samePads } from '../../ir/conv-geometry.js';
-import { bnAffine } from '../../analysis/batchnorm.js';
 import type { Graph } from '../../ir/graph.js';
 import type { Node } from '../../ir/node.js';
 import type { Value } from '../../ir/value.js';
-import type { TensorData } from '../../ir/tensor.js';
 import { UnsupportedError } from '../../errors.js';
 import type { Aux, Variant } from './wgsl/common.js';
 import type { KernelOut } from './wgsl/kernel.js';
 import { OP_TABLE, type LowerContext } from './op-table.js';
 import { constOf } from './ops/const.js';
+import { perChannel } from './ops/per-channel.js';
 
 /** One elementwise operation applied per element, with its per-channel parameters. */
 export type EpiOp =
@@ -162,38 +156,12 @@ export interface Plan {
   readonly acts: readonly Act[];
 }
 
-/** Ops that only re-read their input's storage (row-major layout unchanged): no kernel. */
-export const VIEW_OPS = new Set(['Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
-
-export { constOf };
+export { constOf, perChannel };
 
 export interface Problem {
   readonly node: string;
   readonly op: string;
   readonly reason: string;
-}
-
-/**
- * Per-channel parameters of a constant broadcast against an activation of per-image
- * shape `s`: the constant must vary at most along the channel axis (axis 1 of the
- * full tensor). Returns the parameter expanded to `s[0]` channels, or a reason.
- */
-export function perChannel(c: TensorData, s: readonly number[]): Float32Array | string {
-  const full = s.length + 1;
-  const dims = c.dims;
-  if (dims.length > full) return `constant of shape [${dims.join(',')}] has more dimensions than the activation`;
-  const aligned = [...Array(full - dims.length).fill(1), ...dims] as number[];
-  const channels = s[0] ?? 1;
-  for (let i = 0; i < full; i++) {
-    if (i === 1) continue;
-    if (aligned[i] !== 1) return `constant of shape [${dims.join(',')}] varies along axis ${i}; only per-channel (axis 1) or scalar constants are supported`;
-  }
-  const n = full > 1 ? aligned[1]! : 1;
-  if (n !== 1 && n !== channels) return `constant of shape [${dims.join(',')}] does not match ${channels} channels`;
-  const vals = c.float32();
-  const out = new Float32Array(channels);
-  for (let i = 0; i < channels; i++) out[i] = vals[n === 1 ? 0 : i]!;
-  return out;
 }
 
 function numericShape(v: Value): number[] | undefined {
@@ -291,7 +259,7 @@ export function planGraph(g: Graph, outputName?: string): Plan {
       problems.push({ node: n.name, op: n.op, reason: `input ${xv.name} is not computed from the model input` });
       continue;
     }
-    if (VIEW_OPS.has(n.op)) {
+    if (OP_TABLE[n.op]!.view) {
       const o = getAct(out, os);
       if (o.elements !== x.elements) problems.push({ node: n.name, op: n.op, reason: `reshapes ${x.elements} elements per image into ${o.elements}: the batch dimension must stay first` });
       o.root = x.root;
@@ -426,201 +394,4 @@ function checkNode(n: Node): string | undefined {
   if (n.op === 'Constant') return undefined;
   if (dataInputs(n).length === 0) return 'all inputs are constant (constant folding should have removed it)';
   return rule.check(n);
-}
-
-/** The checks of the ops lowered in this file (the op table's first rows). */
-export function checkBuiltin(n: Node): string | undefined {
-  const data = dataInputs(n);
-  switch (n.op) {
-    case 'Conv': {
-      if (!constOf(n.inputs[1])) return 'the weight is not constant';
-      if (n.inputs[2] && !constOf(n.inputs[2])) return 'the bias is not constant';
-      const w = constOf(n.inputs[1])!;
-      if (w.dims.length !== 4) return `only 2-D convolutions are supported (weight rank ${w.dims.length})`;
-      if (n.attrInts('dilations', [1, 1]).some((d) => d !== 1)) return 'dilation other than 1';
-      return undefined;
-    }
-    case 'Gemm': {
-      if (!constOf(n.inputs[1])) return 'B is not constant';
-      if (n.attrInt('transA', 0) !== 0) return 'transA=1';
-      if (n.inputs[2] && !constOf(n.inputs[2])) return 'C is not constant';
-      return undefined;
-    }
-    case 'MatMul': {
-      const b = constOf(n.inputs[1]);
-      if (!b) return 'B is not constant (only x @ W with a constant W is supported)';
-      if (b.dims.length !== 2) return `B has rank ${b.dims.length}, 2 needed`;
-      return undefined;
-    }
-    case 'BatchNormalization': {
-      if (n.outputs.filter((o) => !o.placeholder && o.uses.length > 0).length > 1 || n.attrInt('training_mode', 0) === 1) return 'training-mode batch norm';
-      for (let i = 1; i < 5; i++) if (!constOf(n.inputs[i])) return 'statistics or parameters are not constant';
-      return undefined;
-    }
-    case 'Add': case 'Mul': case 'Sub': case 'Div': {
-      if (data.length === 2) return n.op === 'Add' ? undefined : `${n.op} of two activations`;
-      return undefined;
-    }
-    case 'PRelu':
-      return constOf(n.inputs[1]) ? undefined : 'the slope is not constant';
-    case 'Clip': {
-      for (const i of [1, 2]) if (n.inputs[i] && !constOf(n.inputs[i])) return 'min/max are not constant';
-      return undefined;
-    }
-    case 'MaxPool': case 'AveragePool': {
-      if ((n.attrInts('kernel_shape') ?? []).length !== 2) return 'only 2-D pooling is supported';
-      if (n.attrInts('dilations', [1, 1]).some((d) => d !== 1)) return 'dilation other than 1';
-      if (n.outputs.length > 1 && n.outputs[1]!.uses.length) return 'MaxPool indices output';
-      return undefined;
-    }
-    case 'Reshape':
-      return constOf(n.inputs[1]) ? undefined : 'the target shape is not constant';
-    case 'Squeeze': case 'Unsqueeze':
-      return n.inputs[1] && !constOf(n.inputs[1]) ? 'axes are not constant' : undefined;
-    case 'Dropout':
-      return n.outputs.length > 1 && n.outputs[1]!.uses.length ? 'the dropout mask is used' : undefined;
-    default:
-      return undefined;
-  }
-}
-
-function pads2(n: Node, h: number, w: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number): [number, number, number, number] {
-  const autoPad = n.attrString('auto_pad', 'NOTSET');
-  if (isSame(autoPad)) {
-    // Dilation 1: the lowering refuses any other.
-    const [t, b] = samePads(h, kh, sh, 1, autoPad), [l, r] = samePads(w, kw, sw, 1, autoPad);
-    return [t, l, b, r];
-  }
-  if (autoPad === 'VALID') return [0, 0, 0, 0];
-  const p = n.attrInts('pads', [0, 0, 0, 0]);
-  return [p[0]!, p[1]!, p[2]!, p[3]!];
-}
-
-/** Lowering of the ops in this file (the op table's first rows). */
-export function lowerBuiltin(n: Node, x: Act, out: Act, acts: Map<Value, Act>, problems: Problem[]): Layer | null {
-  const fail = (reason: string) => {
-    problems.push({ node: n.name, op: n.op, reason });
-    return null;
-  };
-  const nodes = [n.name];
-  switch (n.op) {
-    case 'Conv': {
-      if (x.shape.length !== 3 || out.shape.length !== 3) return fail('input and output must be [N, C, H, W]');
-      const wt = constOf(n.inputs[1])!;
-      const [cout, cinG, kh, kw] = wt.dims as [number, number, number, number];
-      const group = n.attrInt('group', 1);
-      const [cin, h, w] = x.shape as [number, number, number];
-      const [oc, oh, ow] = out.shape as [number, number, number];
-      if (cinG * group !== cin || cout % group !== 0 || oc !== cout) return fail(`weight [${wt.dims.join(',')}] with group ${group} does not fit input channels ${cin}`);
-      const [sh, sw] = n.attrInts('strides', [1, 1]) as [number, number];
-      const [pt, pl] = pads2(n, h, w, kh, kw, sh, sw, oh, ow);
-      const bias = n.inputs[2] ? constOf(n.inputs[2])!.float32() : null;
-      return { kind: 'conv', x, out, cin, h, w, cout, oh, ow, kh, kw, sh, sw, pt, pl, group, weight: wt.float32(), bias, prologue: null, epi: [], nodes };
-    }
-    case 'Gemm': case 'MatMul': {
-      if (x.shape.length !== 1) return fail(`input must be [N, K], per image [${x.shape.join(',')}]`);
-      const b = constOf(n.inputs[1])!;
-      if (b.dims.length !== 2) return fail('B must be 2-D');
-      const transB = n.op === 'Gemm' && n.attrInt('transB', 0) === 1;
-      const [r, c] = b.dims as [number, number];
-      const k = transB ? c : r, d = transB ? r : c;
-      if (k !== x.shape[0]) return fail(`B [${b.dims.join(',')}] does not fit K=${x.shape[0]}`);
-      const alpha = n.op === 'Gemm' ? n.attrFloat('alpha', 1) : 1;
-      const beta = n.op === 'Gemm' ? n.attrFloat('beta', 1) : 1;
-      const src = b.float32();
-      const weight = new Float32Array(d * k);
-      for (let i = 0; i < d; i++) for (let j = 0; j < k; j++) weight[i * k + j] = alpha * (transB ? src[i * k + j]! : src[j * d + i]!);
-      let bias: Float32Array | null = null;
-      const cv = n.op === 'Gemm' ? n.inputs[2] : null;
-      if (cv) {
-        const ct = constOf(cv)!;
-        const pc = perChannel(ct, [d]);
-        if (typeof pc === 'string') return fail(`C: ${pc}`);
-        bias = pc.map((v) => v * beta);
-      }
-      return { kind: 'fc', x, out, k, d, weight, bias, epi: [], nodes };
-    }
-    case 'MaxPool': case 'AveragePool': case 'GlobalAveragePool': {
-      if (x.shape.length !== 3 || out.shape.length !== 3) return fail('input and output must be [N, C, H, W]');
-      const [c, h, w] = x.shape as [number, number, number];
-      const [, oh, ow] = out.shape as [number, number, number];
-      if (n.op === 'GlobalAveragePool') return { kind: 'gap', x, out, c, hw: h * w, nodes };
-      const [kh, kw] = n.attrInts('kernel_shape') as [number, number];
-      const [sh, sw] = n.attrInts('strides', [1, 1]) as [number, number];
-      const [pt, pl, pb, pr] = pads2(n, h, w, kh, kw, sh, sw, oh, ow);
-      return { kind: n.op === 'MaxPool' ? 'maxpool' : 'avgpool', x, out, c, h, w, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr, countIncludePad: n.attrInt('count_include_pad', 0) === 1, nodes };
-    }
-    default: {
-      const epi = elementwiseOp(n, x, acts, fail);
-      if (!epi) return null;
-      const op = epi;
-      return { kind: 'eltwise', x: op.x, out, channels: x.shape[0] ?? 1, inner: x.shape.slice(1).reduce((a, b) => a * b, 1), epi: [op.op], nodes };
-    }
-  }
-}
-
-/** An elementwise node as an EpiOp applied to its activation input `x`. */
-function elementwiseOp(n: Node, x: Act, acts: Map<Value, Act>, fail: (r: string) => null): { x: Act; op: EpiOp } | null {
-  const s = x.shape;
-  const pc = (v: Value | null | undefined, what: string): Float32Array | null => {
-    const c = constOf(v);
-    if (!c) return null;
-    const r = perChannel(c, s);
-    if (typeof r === 'string') {
-      fail(`${what}: ${r}`);
-      return null;
-    }
-    return r;
-  };
-  switch (n.op) {
-    case 'BatchNormalization': {
-      const eps = n.attrFloat('epsilon', 1e-5);
-      const [g, b, m, v] = [1, 2, 3, 4].map((i) => constOf(n.inputs[i])!.float64());
-      const c = s[0]!;
-      if (g!.length !== c) return fail(`has ${g!.length} channels, the input ${c}`);
-      const affine = bnAffine(g!, b!, m!, v!, eps); // float64, then float32
-      const scale = Float32Array.from(affine.s), shift = Float32Array.from(affine.t);
-      return { x, op: { op: 'affine', scale, shift } };
-    }
-    case 'Add': case 'Mul': case 'Sub': case 'Div': {
-      const [a, b] = [n.inputs[0]!, n.inputs[1]!];
-      const ca = constOf(a), cb = constOf(b);
-      if (!ca && !cb) {
-        // Both are activations: only Add, same shape.
-        const xa = acts.get(a)!, xb = acts.get(b);
-        if (!xb) return fail(`input ${b.name} is not computed from the model input`);
-        if (xa.elements !== xb.elements || xa.shape.join(',') !== xb.shape.join(',')) return fail(`adds [${xa.shape.join(',')}] and [${xb.shape.join(',')}]: only same-shape residual adds are supported`);
-        return { x: xa, op: { op: 'add', input: xb } };
-      }
-      const constFirst = !!ca;
-      const p = pc(constFirst ? a : b, 'constant operand');
-      if (!p) return null;
-      switch (n.op) {
-        case 'Add': return { x, op: { op: 'affine', scale: null, shift: p } };
-        case 'Mul': return { x, op: { op: 'affine', scale: p, shift: null } };
-        case 'Sub': return constFirst ? { x, op: { op: 'affine', scale: p.map(() => -1), shift: p } } : { x, op: { op: 'affine', scale: null, shift: p.map((v) => -v) } };
-        case 'Div': return constFirst ? fail('constant divided by an activation') : { x, op: { op: 'affine', scale: p.map((v) => 1 / v), shift: null } };
-      }
-      return null;
-    }
-    case 'PRelu': {
-      const p = pc(n.inputs[1], 'slope');
-      return p ? { x, op: { op: 'prelu', alpha: p } } : null;
-    }
-    case 'LeakyRelu': {
-      const a = n.attrFloat('alpha', 0.01);
-      return { x, op: { op: 'prelu', alpha: new Float32Array(s[0] ?? 1).fill(a) } };
-    }
-    case 'Relu':
-      return { x, op: { op: 'relu' } };
-    case 'Clip': {
-      let min = n.attrFloat('min', -3.4028234663852886e38), max = n.attrFloat('max', 3.4028234663852886e38);
-      const cmin = constOf(n.inputs[1]), cmax = constOf(n.inputs[2]);
-      if (cmin) min = cmin.float32()[0]!;
-      if (cmax) max = cmax.float32()[0]!;
-      return { x, op: { op: 'clip', min, max } };
-    }
-    default:
-      return fail('no WebGPU kernel for this op');
-  }
 }
