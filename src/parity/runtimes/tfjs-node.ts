@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { ModelContract } from '../../analysis/contract.js';
 import type { BundleFile } from '../../targets/target.js';
+import { joinWeightBytes } from '../../targets/tfjs/weights.js';
 import { inputDims } from '../input-dims.js';
 import type { ParityRuntime, Probe, RuntimeSession } from '../runtime.js';
 
@@ -85,13 +86,7 @@ export function fileHandler(modelJsonPath: string): IOHandler {
       };
       const dir = dirname(modelJsonPath);
       const buffers = json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p))));
-      const total = buffers.reduce((s, b) => s + b.byteLength, 0);
-      const weightData = new Uint8Array(total);
-      let off = 0;
-      for (const b of buffers) {
-        weightData.set(b, off);
-        off += b.byteLength;
-      }
+      const weightData = joinWeightBytes(buffers);
       return {
         modelTopology: json.modelTopology,
         weightSpecs: json.weightsManifest.flatMap((g) => g.weights),

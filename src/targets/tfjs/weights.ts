@@ -108,14 +108,14 @@ export function encodeWeights(nodes: readonly TfNode[], consts: readonly TfConst
     replace.set(c.name, [constNode(qName, c.shape), constNode(sName, chShape), { name: c.name, op: 'Mul', input: [qName, sName], attr: { T: tfAttr.type('DT_FLOAT') } }]);
   }
   const outNodes = nodes.flatMap((n) => replace.get(n.name) ?? [n]);
-  const total = chunks.reduce((s, b) => s + b.byteLength, 0);
-  const data = new Uint8Array(total);
-  let off = 0;
-  for (const b of chunks) {
-    data.set(b, off);
-    off += b.byteLength;
-  }
-  return { nodes: outNodes, entries, data, kernels };
+  return { nodes: outNodes, entries, data: joinWeightBytes(chunks), kernels };
+}
+
+/** The one weight buffer tfjs reads: the entries' bytes (or the shards' files) one after another, in manifest order. */
+export function joinWeightBytes(chunks: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const data = new Uint8Array(chunks.reduce((s, b) => s + b.byteLength, 0));
+  chunks.reduce((off, b) => (data.set(b, off), off + b.byteLength), 0);
+  return data;
 }
 
 /** group1-shard1ofN.bin ... with at most SHARD_BYTES each (one empty shard for no weights). */
