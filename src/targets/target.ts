@@ -8,7 +8,8 @@ import type { Logger } from '../log.js';
 import type { Model } from '../ir/model.js';
 import type { ModelContract } from '../analysis/contract.js';
 import type { Precision } from '../ir/precision.js';
-import type { GoldenSource } from '../bundle/golden-set.js';
+import type { GoldenSource, writeGoldenSet } from '../bundle/golden-set.js';
+import type { Node } from '../ir/node.js';
 
 export { TARGET_NAMES, type TargetName, type BundleFile } from '../bundle/bundle-file.js';
 import type { BundleFile, TargetName } from '../bundle/bundle-file.js';
@@ -54,15 +55,38 @@ export interface TargetOptions {
   readonly fp16Islands?: 'none' | 'ort-cpu';
 }
 
-export interface TargetResult {
+/** The golden set's facts for the manifest (src/bundle/golden-set.ts). */
+export type GoldenSetDetails = ReturnType<typeof writeGoldenSet>['details'];
+
+/**
+ * What `write` returns. D: the target's facts for the manifest (its
+ * targets["<target>/<precision>"] entry, e.g. what stayed in higher precision
+ * and why); each target names its own type (TfjsTargetDetails, OnnxDetails).
+ */
+export interface TargetResult<D extends object = object> {
   readonly files: readonly BundleFile[];
-  /** Facts for the manifest (e.g. what stayed in higher precision and why). */
-  readonly details?: Readonly<Record<string, unknown>>;
+  readonly details?: D;
 }
 
-export interface Target {
+/**
+ * A target: `check` refuses what it cannot write (before anything is written),
+ * `write` lowers the model into the bundle's files. The targets whose lowering
+ * is op by op read an op table (one row per ONNX op {constraints, check,
+ * lower}: tfjs/op-map.ts, webgpu/op-table.ts); registry.ts lists both.
+ */
+export interface Target<D extends object = object> {
   readonly name: TargetName;
   /** Check before anything is written; throw UnsupportedError listing every problem. */
   check(model: Model, precision: Precision): void;
-  write(ctx: TargetContext): Promise<TargetResult>;
+  write(ctx: TargetContext): Promise<TargetResult<D>>;
 }
+
+/** One row of a target's op table, as every table has it (for listings: docs, `registry.opTable`). */
+export interface TargetOpRow {
+  /** What must hold for a node of this op to convert. */
+  readonly constraints: readonly string[];
+  /** Why this node cannot be converted: none (empty, undefined) when it can. */
+  check(n: Node): readonly string[] | string | undefined;
+}
+
+export type TargetOpTable = Readonly<Record<string, TargetOpRow>>;

@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { UnsupportedError } from '../../errors.js';
 import { DType } from '../../ir/dtype.js';
-import type { BundleFile, Target, TargetContext, TargetResult } from '../target.js';
+import type { BundleFile, GoldenSetDetails, Target, TargetContext, TargetResult } from '../target.js';
 import { goldenPath, MODULE_PACKAGE_JSON, withGoldenRuntime, writeGoldenSet } from '../../bundle/golden-set.js';
 
 /** The golden-set self-test for onnxruntime-web and -node sessions (src/targets/onnx/runtime/sf2-ort.js). */
@@ -26,9 +26,12 @@ import type { Model } from '../../ir/model.js';
 import type { Precision } from '../../ir/precision.js';
 import { opsetProblems } from '../../quantize/opset.js';
 import { INT8_OPSET } from '../../quantize/int8.js';
-import { quantizeFloat16, quantizeInt8, syntheticInputs, DEFAULT_INT8_SCHEME, DEFAULT_CALIBRATION_METHOD, type MeasureInputs } from '../../quantize/index.js';
+import { quantizeFloat16, quantizeInt8, syntheticInputs, DEFAULT_INT8_SCHEME, DEFAULT_CALIBRATION_METHOD, type MeasureInputs, type QuantizeDetails } from '../../quantize/index.js';
 
-export const onnxTarget: Target = {
+/** The manifest facts of an ONNX bundle: fp32 only the golden set; fp16 / int8 the quantizer's measurement too. */
+export type OnnxDetails = { readonly goldenSet?: GoldenSetDetails } | (QuantizeDetails & { readonly goldenSet?: GoldenSetDetails });
+
+export const onnxTarget: Target<OnnxDetails> = {
   name: 'onnx',
   check(model: Model, precision: Precision) {
     if (precision === 'fp32') return;
@@ -42,7 +45,7 @@ export const onnxTarget: Target = {
     }
     if (problems.length) throw new UnsupportedError('onnx-precision', `--precision ${precision} for the onnx target: ${problems.join('; ')}`, 're-export the model at opset 13 or later, or leave this precision out');
   },
-  async write(ctx: TargetContext): Promise<TargetResult> {
+  async write(ctx: TargetContext): Promise<TargetResult<OnnxDetails>> {
     const dir = join(ctx.outDir, 'onnx');
     mkdirSync(dir, { recursive: true });
     const rel = `onnx/model.${ctx.precision}.onnx`;
@@ -68,7 +71,7 @@ export const onnxTarget: Target = {
 };
 
 /** The golden set of this precision and (once) sf2-ort.js + package.json; returns the golden set's manifest details. Nothing without golden rows. */
-function writeSelfTest(ctx: TargetContext, rel: string, files: BundleFile[]): Record<string, unknown> | undefined {
+function writeSelfTest(ctx: TargetContext, rel: string, files: BundleFile[]): GoldenSetDetails | undefined {
   if (!ctx.golden) return undefined;
   const dir = join(ctx.outDir, 'onnx');
   if (!existsSync(join(dir, HELPER))) {

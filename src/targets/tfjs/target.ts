@@ -7,8 +7,9 @@
  */
 import type { Model } from '../../ir/model.js';
 import type { Precision } from '../../ir/precision.js';
-import type { BundleFile, Target, TargetContext, TargetResult } from '../target.js';
-import { buildTfjsBundle, checkTfjs, writeTfjsBundle } from './bundle.js';
+import type { QuantizeDetails } from '../../quantize/index.js';
+import type { BundleFile, GoldenSetDetails, Target, TargetContext, TargetResult } from '../target.js';
+import { buildTfjsBundle, checkTfjs, writeTfjsBundle, type TfjsDetails } from './bundle.js';
 import { decideTfjsInt8 } from './int8.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,12 +19,18 @@ import { goldenPath, MODULE_PACKAGE_JSON, withGoldenRuntime, writeGoldenSet } fr
 export const HELPER = 'sf2-tfjs.js';
 export const HELPER_TYPES = 'sf2-tfjs.d.ts';
 
-export const tfjsTarget: Target = {
+/**
+ * The manifest facts of a tfjs bundle: the conversion's (bundle.ts), at int8
+ * the target's own mixed-precision measurement (int8.ts), and the golden set.
+ */
+export type TfjsTargetDetails = TfjsDetails & Partial<QuantizeDetails> & { readonly goldenSet?: GoldenSetDetails };
+
+export const tfjsTarget: Target<TfjsTargetDetails> = {
   name: 'tfjs',
   check(model: Model, _precision: Precision): void {
     checkTfjs(model);
   },
-  async write(ctx: TargetContext): Promise<TargetResult> {
+  async write(ctx: TargetContext): Promise<TargetResult<TfjsTargetDetails>> {
     // int8: which kernels stay float32, decided for this target's scheme (int8.ts).
     const int8 = ctx.precision === 'int8' ? await decideTfjsInt8(ctx) : undefined;
     const bundle = buildTfjsBundle(ctx.model, ctx.contract, ctx.precision, { inputLayout: ctx.options.tfjsInput ?? 'nchw', keepFloat32: int8?.keep });
@@ -33,7 +40,7 @@ export const tfjsTarget: Target = {
       ...paths.shards.map((p): BundleFile => ({ path: p, target: 'tfjs', precision: ctx.precision, role: 'weights' })),
     ];
     // With golden rows: the golden set and its self-test helper (sf2-tfjs.js + package.json marking it an ES module).
-    let goldenSet: Record<string, unknown> | undefined;
+    let goldenSet: GoldenSetDetails | undefined;
     if (ctx.golden) {
       const dir = `tfjs/${ctx.precision}`;
       writeFileSync(join(ctx.outDir, dir, HELPER), withGoldenRuntime(new URL(`../../../src/targets/tfjs/runtime/${HELPER}`, import.meta.url)));

@@ -93,7 +93,7 @@ describe('op cases: tfjs vs onnxruntime', () => {
         const m = await tf.converter.loadGraphModel({
           load: async () => ({
             modelTopology: { node: w.nodes, library: {}, versions: {} },
-            weightSpecs: [...w.entries] as never,
+            weightSpecs: w.entries.map((e) => ({ ...e, shape: [...e.shape] })),
             weightData: w.data.slice().buffer,
             signature: { inputs: { x: { name: conv.input.tensor } }, outputs: { y: { name: conv.output.tensor } } },
           }),
