@@ -13,7 +13,7 @@ import type { ModelContract } from '../../analysis/contract.js';
 import type { Precision } from '../../ir/precision.js';
 import type { Graph } from '../../ir/graph.js';
 import { planGraph, type Layer, type Plan } from './plan.js';
-import { Aux, ceilDiv, type BindingRef, type LayerBinding, type Variant } from './wgsl/common.js';
+import { Aux, type BindingRef, type LayerBinding, type Variant } from './wgsl/common.js';
 import { chooseTile, convKernels, type Tile } from './wgsl/conv.js';
 import type { Dispatch, KernelOut } from './wgsl/kernel.js';
 import { fcKernel } from './wgsl/fc.js';
@@ -395,7 +395,6 @@ export function buildBundle(g: Graph, opts: BuildOptions): BuiltBundle {
     io: { inputF32: ioStep(io0.inputF32), inputRgba: ioStep(io0.inputRgba), inputTexture: ioStep(io0.inputTexture), finish: ioStep(io0.finish) },
     variants: manifestVariants,
   };
-  void ceilDiv;
   return { manifest, weights, plan };
 }
 

@@ -116,7 +116,10 @@ var<workgroup> Bs: array<vec4<${A}>, ${tk * tnq}>;`);
   const arowStep = T / ac;
   const aLoads = tk / arowStep;
   const bLoads = ceilDiv(tk * tnq, T);
-  const tap = KHW === 1 ? ['let ci = k;', 'let ih = ih0_C;', 'let iw = iw0_C;'] : ['let ci = k / KHW;', 'let r = k - ci * KHW;', 'let kh = r / KW;', 'let ih = ih0_C + i32(kh);', 'let iw = iw0_C + i32(r - kh * KW);'];
+  // The tap of k: its decomposition (ci, kh, kw) depends on k only (shared by all columns),
+  // the input row and column on the column c too.
+  const tapK = KHW === 1 ? ['let ci = k;'] : ['let ci = k / KHW;', 'let r = k - ci * KHW;', 'let kh = r / KW;'];
+  const tapC = (c: number) => (KHW === 1 ? [`let ih = ih0_${c};`, `let iw = iw0_${c};`] : [`let ih = ih0_${c} + i32(kh);`, `let iw = iw0_${c} + i32(r - kh * KW);`]);
   const needsBounds = !(l.pt === 0 && l.pl === 0 && (l.oh - 1) * l.sh + l.kh <= l.h && (l.ow - 1) * l.sw + l.kw <= l.w);
   let pro = 'xv';
   if (proScale >= 0 && proShift >= 0) pro = `${A}(fma(f32(xv), AUX[${proScale}u + ci], AUX[${proShift}u + ci]))`;
@@ -146,15 +149,12 @@ ${pixelOrigin({ m: `gm_${c}`, ok: `aok_${c}`, img: `img_${c}`, pix: `pix_${c}`, 
     body.push(`      let kr = ak + ${j * arowStep}u;`);
     body.push('      let k = k0 + kr;');
     body.push('      let kin = k < kEnd;');
-    // The tap decomposition depends on k only: shared by all columns.
-    const tapK = tap.filter((x) => !x.includes('_C'));
     body.push(...tapK.map((x) => `      ${x}`));
     for (let c = 0; c < acols; c++) {
-      const tapC = tap.filter((x) => x.includes('_C')).map((x) => x.replace(/_C/g, `_${c}`));
       body.push('      {');
       body.push(`        var a = ${A}(0.0);`);
       body.push(`        if (kin && aok_${c}) {`);
-      body.push(...tapC.map((x) => `          ${x}`));
+      body.push(...tapC(c).map((x) => `          ${x}`));
       const load = [`let xv = X[xb_${c} + ci * HW + u32(ih) * W_ + u32(iw)];`, `a = ${pro};`];
       if (needsBounds) {
         body.push('          if (ih >= 0 && ih < i32(H) && iw >= 0 && iw < i32(W_)) {');
