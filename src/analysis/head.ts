@@ -35,7 +35,7 @@ import type { Graph } from '../ir/graph.js';
 import type { TensorData } from '../ir/tensor.js';
 import type { Node } from '../ir/node.js';
 import type { Value } from '../ir/value.js';
-import { ancestors } from '../ir/traverse.js';
+import { planSubgraph } from '../ir/extract.js';
 import { constSources, frontier, isConstDerived } from './graph-queries.js';
 
 export type HeadKind = 'sphereface2' | 'cosine' | 'linear';
@@ -322,15 +322,10 @@ function hasTranspose(from: Value, to: Value): boolean {
 function headFromEmbedding(g: Graph, embedding: string, extra: Partial<HeadInfo>): HeadInfo {
   const e = g.value(embedding);
   if (!e) return { found: false, nodes: [], headInputs: [], reason: `no tensor named ${embedding}` };
-  const keep = ancestors(g, [e]);
-  const head = g.nodes.filter((n) => !keep.has(n));
-  const needed = new Set<Value>();
-  for (const n of keep) for (const i of n.inputs) if (i) needed.add(i);
-  needed.add(e);
-  const headInputs = g.realInputs().filter((v) => !needed.has(v)).map((v) => v.name);
-  const headInits = new Set<Value>();
-  for (const n of head) for (const i of n.inputs) if (i?.const && !needed.has(i)) headInits.add(i);
-  const bytes = [...headInits].reduce((s, v) => s + v.const!.byteLength, 0);
+  const cut = planSubgraph(g, [e]);
+  const head = cut.dropped;
+  const headInputs = cut.inputsDropped.filter((v) => !v.isConst).map((v) => v.name);
+  const bytes = cut.constsDropped.reduce((s, v) => s + v.const!.byteLength, 0);
   const found = head.length > 0 && extra.classifier !== undefined;
   return {
     found,

@@ -52,6 +52,7 @@ import { chwOf, SPHEREFACE2_MEAN, SPHEREFACE2_STD, type InputLayout } from '../a
 import { isCheckpointPath, loadModel } from '../pth/load-model.js';
 import { saveOnnx } from '../onnx/export.js';
 import type { Model } from '../ir/model.js';
+import { extractSubgraph } from '../ir/extract.js';
 import { findHead, embeddingCandidates } from '../analysis/head.js';
 import { readNpy, readNpz, type NpyArray } from './npy.js';
 import { ort } from './ort.js';
@@ -259,22 +260,15 @@ function checkPairs(pairs: NpyArray | undefined, issame: NpyArray | undefined, w
  */
 export function cutAtEmbedding(model: Model, embedding?: string): { model: Model; embedding: string } {
   const g = model.graph;
-  let name = embedding;
+  const head = embedding ? undefined : findHead(g);
+  const name = embedding ?? head?.embedding;
   if (!name) {
-    const head = findHead(g);
-    if (head.found && head.embedding) name = head.embedding;
-    else if (g.outputs.length === 1 && g.outputs[0]!.shape?.length === 2) name = g.outputs[0]!.name;
-    else {
-      const c = embeddingCandidates(g);
-      throw new InputError('embedding', `cannot find the embedding in the original model (${head.reason ?? 'no head found'}); candidates: ${c.slice(0, 8).join(', ') || 'none'}`, 'pass --embedding NAME');
-    }
+    const c = embeddingCandidates(g);
+    throw new InputError('embedding', `cannot find the embedding in the original model (${head?.reason ?? 'no head found'}); candidates: ${c.slice(0, 8).join(', ') || 'none'}`, 'pass --embedding NAME');
   }
   const v = g.value(name);
   if (!v) throw new InputError('embedding', `the original model has no tensor named ${name}`, 'check --embedding against `sf2-export inspect`');
-  g.outputs = [v];
-  g.cleanup();
-  g.inputs = g.inputs.filter((x) => x.isConst || x.uses.length > 0);
-  g.cleanup();
+  extractSubgraph(model, [v]);
   return { model, embedding: name };
 }
 
