@@ -9,7 +9,7 @@
  * checked for presence and type once, so a hand-made or truncated manifest is a
  * one-line error naming the file and the field, never a crash further on.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PassReport } from '../passes/pass.js';
 import type { BundleFile } from './bundle-file.js';
@@ -17,6 +17,7 @@ import type { ModelContract } from '../analysis/contract.js';
 import { InputError } from '../errors.js';
 import { listFiles, sha256FileSync } from './bundle-dir.js';
 import { stableStringify } from './stable-json.js';
+import { readText } from './text-files.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
@@ -179,12 +180,5 @@ export function parseManifest(text: string, where: string): Manifest {
 /** Read and check DIR/manifest.json (InputError, exit 3, when it is missing, not JSON or not the shape sf2-export writes). */
 export function readManifest(dir: string): Manifest {
   const p = join(dir, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = readFileSync(p, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError('bundle', `${p}: ${code === 'ENOENT' ? 'missing' : `cannot read (${code ?? (e as Error).message})`}`, 'pass a bundle folder written by sf2-export');
-  }
-  return parseManifest(text, p);
+  return parseManifest(readText(p, 'bundle', 'pass a bundle folder written by sf2-export', { missing: true }), p);
 }

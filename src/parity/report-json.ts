@@ -3,10 +3,10 @@
  * JSON with sorted keys (stableStringify), so the same report is the same
  * bytes; every file goes through a temporary file and a rename.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { stableStringify } from '../bundle/stable-json.js';
+import { readText, writeAtomic } from '../bundle/text-files.js';
 import { PARITY_REPORT_SCHEMA_VERSION, REPORT_HTML, REPORT_JSON, REPORT_MD, type ParityReport } from './report.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown } from './report-md.js';
@@ -15,12 +15,7 @@ export function reportJson(report: ParityReport): string {
   return stableStringify(report);
 }
 
-/** Write `text` to `path` through `path.tmp-PID` and a rename. */
-export function writeAtomic(path: string, text: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
+export { writeAtomic };
 
 /** Write parity-report.json, .html and .md into `dir`; returns their bundle-relative paths. */
 export function writeReports(dir: string, report: ParityReport): string[] {
@@ -33,12 +28,7 @@ export function writeReports(dir: string, report: ParityReport): string[] {
 /** Read a bundle's parity-report.json (shape checked loosely here; verify checks it against the schema). */
 export function readReport(dir: string): ParityReport {
   const path = join(dir, REPORT_JSON);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError('report', `${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'run `sf2-export parity DIR` to write it');
-  }
+  const text = readText(path, 'report', 'run `sf2-export parity DIR` to write it');
   let r: unknown;
   try {
     r = JSON.parse(text);

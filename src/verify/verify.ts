@@ -26,7 +26,7 @@
  *   manifest  manifest.json is in canonical form (sorted keys, as written) and
  *             its `integrity` field is "sha256:" + the sha256 of the canonical
  *             manifest without that field, so one flipped byte in it is caught
- *             even without a signature (sealManifest below writes it)
+ *             even without a signature (src/bundle/seal.ts writes it)
  *   derived   parity-report.md/.html, MODEL_CARD.md and SHA256SUMS are
  *             regenerated and compared byte for byte; no empty folders; the
  *             manifest's roles, embeddingDim, preprocessing and parity flag
@@ -46,23 +46,22 @@
  * The embedded publicKey is informative only: verification uses the key the
  * user passes, never the one in the file.
  */
-import { sha256FileSync, sha256Hex } from '../data/sha256.js';
-import { createHash, createPrivateKey, createPublicKey, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
+import { sha256FileSync } from '../data/sha256.js';
+import { createPublicKey, verify as edVerify, type KeyObject } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputError, UsageError, VerifyError } from '../errors.js';
+import { UsageError, VerifyError } from '../errors.js';
 import { MANIFEST_FILE, manifestProblems } from '../bundle/manifest.js';
 import { checkSchema, type Schema } from './schema-check.js';
 import { failures as thresholdFailures, DEFAULT_THRESHOLDS } from '../metrics/thresholds.js';
 import { REPORT_JSON, reportPasses, resultLabel, type ParityReport } from '../parity/report.js';
-import { writeAtomic } from '../parity/report-json.js';
+import { loadKey, manifestIntegrity, sealManifest, SIGNATURE_FILE, SIGNATURE_PAYLOAD, signaturePayload, signBundle } from '../bundle/seal.js';
 import { stableStringify } from '../bundle/stable-json.js';
 import { goldenProblems } from '../bundle/golden-set.js';
 import { coverageProblems } from './coverage.js';
 
-export const SIGNATURE_FILE = 'SIGNATURE';
-const PAYLOAD = 'sf2-export-signature-v1';
+export { manifestIntegrity, sealManifest, signaturePayload, signBundle, SIGNATURE_FILE };
 /** Files pack adds beside the bundle (checked through SHA256SUMS). */
 const PACK_EXTRAS = ['MODEL_CARD.md', 'SHA256SUMS'];
 
@@ -88,10 +87,6 @@ export interface VerifyResult {
   readonly signed: boolean;
 }
 
-function sha256(bytes: Uint8Array): string {
-  return sha256Hex(bytes);
-}
-
 /** Every entry under `root` as '/'-separated paths: regular files, and anything else flagged. */
 function walk(root: string): { files: string[]; dirs: string[]; odd: string[] } {
   const files: string[] = [], dirs: string[] = [], odd: string[] = [];
@@ -110,20 +105,6 @@ function walk(root: string): { files: string[]; dirs: string[]; odd: string[] } 
   }
   files.sort();
   return { files, dirs: dirs.sort(), odd };
-}
-
-/** "sha256:<hex>" of the canonical manifest without its `integrity` field. */
-export function manifestIntegrity(manifest: object): string {
-  const { integrity: _drop, ...rest } = manifest as { integrity?: unknown };
-  void _drop;
-  return `sha256:${sha256(Buffer.from(stableStringify(rest), 'utf8'))}`;
-}
-
-/** The manifest's text with its integrity digest: what to write as manifest.json. */
-export function sealManifest(manifest: object): string {
-  const { integrity: _drop, ...rest } = manifest as { integrity?: unknown };
-  void _drop;
-  return stableStringify({ ...rest, integrity: manifestIntegrity(rest) });
 }
 
 let schemaCache: Schema | undefined;
@@ -160,48 +141,6 @@ export function reportLogicProblems(report: ParityReport): string[] {
   const pass = reportPasses(report);
   if (report.pass !== pass) out.push(`the report says ${report.pass ? 'pass' : 'fail'}, its results say ${pass ? 'pass' : 'fail'}`);
   return out;
-}
-
-/** The canonical digest list a signature covers (see the module comment). */
-export function signaturePayload(dir: string): Buffer {
-  const manifestBytes = readFileSync(join(dir, MANIFEST_FILE));
-  const m = JSON.parse(manifestBytes.toString('utf8')) as ManifestLike;
-  const lines = [`${sha256(manifestBytes)}  ${MANIFEST_FILE}`];
-  for (const f of Array.isArray(m?.files) ? m.files : []) {
-    const p = String(f.path);
-    lines.push(`${sha256FileSync(join(dir, p), { fromDisk: true })}  ${p}`);
-  }
-  lines.sort((a, b) => (a.slice(66) < b.slice(66) ? -1 : a.slice(66) > b.slice(66) ? 1 : 0));
-  return Buffer.from(`${PAYLOAD}\n${lines.join('\n')}\n`, 'utf8');
-}
-
-function loadKey(path: string, kind: 'private' | 'public'): KeyObject {
-  let pem: Buffer;
-  try {
-    pem = readFileSync(path);
-  } catch (e) {
-    throw new UsageError(`--${kind === 'private' ? 'sign' : 'public'}-key ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  let key: KeyObject;
-  try {
-    key = kind === 'private' ? createPrivateKey(pem) : createPublicKey(pem);
-  } catch (e) {
-    throw new InputError('key', `${path} is not a PEM ${kind} key (${(e as Error).message})`, 'make one with: openssl genpkey -algorithm ed25519 -out key.pem; openssl pkey -in key.pem -pubout -out key.pub');
-  }
-  if (key.asymmetricKeyType !== 'ed25519') throw new InputError('key', `${path} is a ${key.asymmetricKeyType} key, not ed25519`, 'openssl genpkey -algorithm ed25519 -out key.pem');
-  return key;
-}
-
-/** Write DIR/SIGNATURE: an ed25519 signature of manifest.json and every file it lists. */
-export async function signBundle(dir: string, keyPath: string): Promise<string> {
-  const key = loadKey(keyPath, 'private');
-  if (!existsSync(join(dir, MANIFEST_FILE))) throw new InputError('bundle', `${dir} has no ${MANIFEST_FILE} to sign`);
-  const payload = signaturePayload(dir);
-  const sig = edSign(null, payload, key);
-  const pub = createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
-  const doc = { algorithm: 'ed25519', payload: PAYLOAD, publicKey: pub, signature: sig.toString('base64') };
-  writeAtomic(join(dir, SIGNATURE_FILE), JSON.stringify(doc, null, 2) + '\n');
-  return SIGNATURE_FILE;
 }
 
 /** Check a bundle folder; never throws for a bad bundle (only for a bad key or a missing folder). */
@@ -363,7 +302,7 @@ export function verifyBundleDir(dir: string, options: VerifyOptions = {}): Verif
       problems.push(`${SIGNATURE_FILE}: not valid JSON (${(e as Error).message})`);
     }
     if (doc) {
-      if (doc.algorithm !== 'ed25519' || doc.payload !== PAYLOAD || typeof doc.signature !== 'string' || typeof doc.publicKey !== 'string') {
+      if (doc.algorithm !== 'ed25519' || doc.payload !== SIGNATURE_PAYLOAD || typeof doc.signature !== 'string' || typeof doc.publicKey !== 'string') {
         problems.push(`${SIGNATURE_FILE}: not an sf2-export ed25519 signature`);
       } else {
         let payload: Buffer | undefined;
