@@ -9,7 +9,7 @@
  *           [N, H*W*C]: TF feature j = (h*W + w)*C + c holds ONNX feature
  *           i = (c*H + h)*W + w. A Gemm reading it gets its weight rows permuted
  *           the same way, so no transpose is ever computed at run time.
- * Emitters ask for the layout they need (`nhwc(v)`, `plain(v)`); a conversion is
+ * Lowerings (ops/) ask for the layout they need (`nhwc(v)`, `plain(v)`); a conversion is
  * emitted only when a value is held in another layout, and cached. For the
  * SphereFace2 backbones this leaves exactly one Transpose: where the NCHW
  * graph input meets the first convolution (none with `inputLayout: 'nhwc'`).
@@ -55,7 +55,7 @@ export interface ConvertResult {
   readonly layoutTransposes: number;
 }
 
-/** One conversion in progress: the builder, the value map and layout helpers for emitters. */
+/** One conversion in progress: the builder, the value map and layout helpers for the lowerings (ops/). */
 export class Converter {
   readonly b = new TfGraphBuilder();
   /** Nodes already emitted as part of a fused op (an activation taken by a Conv). */

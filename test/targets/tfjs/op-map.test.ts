@@ -12,7 +12,8 @@ import { ort } from '../../../src/parity/runtimes/ort-node.js';
 import { loadTfjs, useBackend } from '../../../src/parity/runtimes/tfjs-node.js';
 import { convertGraph } from '../../../src/targets/tfjs/convert.js';
 import { OP_MAP } from '../../../src/targets/tfjs/op-map.js';
-import { encodeWeights } from '../../../src/targets/tfjs/weights.js';
+import { loadOpTable } from '../../../src/targets/registry.js';
+import { encodeWeights, joinWeightBytes, shardWeights } from '../../../src/targets/tfjs/weights.js';
 import { CaseBuilder, OP_CASES, rand, type OpCase } from './op-cases.js';
 import { knownAttrs, tfjsOpList, type TfjsOpDef } from './tfjs-op-list.js';
 
@@ -44,6 +45,23 @@ describe('OP_MAP schema', () => {
     const section = doc.slice(doc.indexOf('## TensorFlow.js'));
     const listed = new Set([...section.matchAll(/^\| ([A-Z][A-Za-z0-9]*) \|/gm)].map((m) => m[1]));
     expect(Object.keys(OP_MAP).filter((op) => !listed.has(op))).toEqual([]);
+  });
+
+  test('the registry lists this table; every op case passes its rows\' checks', async () => {
+    expect(await loadOpTable('tfjs')).toBe(OP_MAP);
+    expect(await loadOpTable('onnx')).toBeUndefined();
+    for (const c of OP_CASES) {
+      const b = new CaseBuilder();
+      const model = b.model(c.build(b), c.opset ?? 13);
+      for (const n of model.graph.nodes) expect((await loadOpTable('tfjs'))![n.op]!.check(n), `${c.name}: ${n.op}`).toEqual([]);
+    }
+  });
+
+  test('joinWeightBytes: the shards joined are the weight bytes again', () => {
+    const data = Uint8Array.from({ length: 23 }, (_, i) => (i * 37) % 251);
+    const shards = shardWeights(data, 5);
+    expect(shards.length).toBe(5);
+    expect([...joinWeightBytes(shards.map((s) => s.bytes))]).toEqual([...data]);
   });
 
   test('every entry is exercised by an op case', () => {
