@@ -197,23 +197,16 @@ function parseHeader(bytes: Uint8Array, where: string): Header {
   return { dtype: dt as NpyDType, bigEndian: m[1] === '>' && size > 1, shape: shape as number[], dataOffset: start + headerLen };
 }
 
+/** The typed array that holds each dtype's elements (NpyDataMap): one row per dtype. */
+const ARRAY_OF: { readonly [D in NpyDType]: new (buf: ArrayBuffer) => NpyDataMap[D] } = {
+  f2: Uint16Array, f4: Float32Array, f8: Float64Array,
+  i1: Int8Array, i2: Int16Array, i4: Int32Array, i8: BigInt64Array,
+  u1: Uint8Array, u2: Uint16Array, u4: Uint32Array, u8: BigUint64Array,
+  b1: Uint8Array,
+};
+
 function makeArray(dtype: NpyDType, buf: ArrayBuffer): NpyData {
-  switch (dtype) {
-    case 'f2': return new Uint16Array(buf);
-    case 'f4': return new Float32Array(buf);
-    case 'f8': return new Float64Array(buf);
-    case 'i1': return new Int8Array(buf);
-    case 'i2': return new Int16Array(buf);
-    case 'i4': return new Int32Array(buf);
-    case 'i8': return new BigInt64Array(buf);
-    case 'u1': return new Uint8Array(buf);
-    case 'u2': return new Uint16Array(buf);
-    case 'u4': return new Uint32Array(buf);
-    case 'u8': return new BigUint64Array(buf);
-    case 'b1': return new Uint8Array(buf);
-  }
-  const never: never = dtype;
-  throw new Error(`unreachable dtype ${String(never)}`);
+  return new ARRAY_OF[dtype](buf);
 }
 
 /** Parse .npy bytes (or read a .npy file). `name` is used in error messages. */

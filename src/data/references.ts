@@ -87,18 +87,22 @@ export interface ReferenceSet {
   readonly warnings: readonly string[];
 }
 
-export interface ReferenceOptions {
+/** Where references come from: the files, or the original model they are computed from (shared by every caller that loads them). */
+export interface ReferenceSource {
   /** REF.npz, or Y.npy together with `inputs`. */
   readonly reference?: string;
   readonly inputs?: string;
   readonly images?: string;
   /** The original (head-on) model, for references computed here and for flip references. */
   readonly originalModel?: string;
-  /** Embedding tensor of the original model instead of the detected one. */
+  /** Embedding tensor of the original model instead of the detected one (the export's: manifest.head.embeddingTensor). */
   readonly embedding?: string;
   /** A .pth original model: the architecture (--arch) and a separate head file (--head), as the export loads it. */
   readonly arch?: string;
   readonly head?: string;
+}
+
+export interface ReferenceOptions extends ReferenceSource {
   /** Compute flip references from the original model when the files have none (default true; golden sets alone do not need them). */
   readonly flip?: boolean;
   /** The contract of the bundle (input name/shape, D, mean/std). */

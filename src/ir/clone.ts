@@ -7,20 +7,15 @@ import { Graph } from './graph.js';
 import { Model } from './model.js';
 import type { Value } from './value.js';
 
+/** ModelProto fields a clone shares as they are (scalars, and decoded protos sf2-export never edits). */
+const SHARED_FIELDS = ['irVersion', 'producerName', 'producerVersion', 'domain', 'modelVersion', 'docString', 'functions', 'trainingInfo', 'path', 'fileBytes'] as const;
+
 export function cloneModel(m: Model): Model {
   const out = new Model(cloneGraph(m.graph));
-  out.irVersion = m.irVersion;
+  const shared: Pick<Model, (typeof SHARED_FIELDS)[number]> = m;
+  for (const k of SHARED_FIELDS) Object.assign(out, { [k]: shared[k] });
   out.opsetImports = m.opsetImports.map((o) => ({ ...o }));
-  out.producerName = m.producerName;
-  out.producerVersion = m.producerVersion;
-  out.domain = m.domain;
-  out.modelVersion = m.modelVersion;
-  out.docString = m.docString;
   out.metadataProps = m.metadataProps.map((p) => ({ ...p }));
-  out.functions = m.functions;
-  out.trainingInfo = m.trainingInfo;
-  out.path = m.path;
-  out.fileBytes = m.fileBytes;
   out.warnings = [...m.warnings];
   return out;
 }

@@ -9,23 +9,14 @@ import type { ModelContract } from '../analysis/contract.js';
 import type { Precision } from '../ir/precision.js';
 import type { BundleFile } from '../targets/target.js';
 import { failingRows, runParity, unverifiedLines } from './engine.js';
-import { addFlipReferences, loadReferences, type ReferenceSet } from '../data/references.js';
+import { addFlipReferences, loadReferences, type ReferenceSet, type ReferenceSource } from '../data/references.js';
 import { limitReferences } from './row-subset.js';
 import { writeReports } from './report-json.js';
 import { REPORT_JSON, resultLabel, type ParityReport } from './report.js';
 import type { DeviceChoice, RuntimeEntry } from './runtimes/registry.js';
 import type { ThresholdOverrides } from '../metrics/thresholds.js';
 
-export interface BundleParityOptions {
-  readonly reference?: string;
-  readonly inputs?: string;
-  readonly images?: string;
-  /** The original (head-on) model: references for images/synthetic, and flip references. */
-  readonly originalModel?: string;
-  readonly embedding?: string;
-  /** A .pth original model: --arch and --head, as it was exported. */
-  readonly arch?: string;
-  readonly head?: string;
+export interface BundleParityOptions extends ReferenceSource {
   /**
    * References already loaded by the caller (the export pipeline loads them once,
    * for the golden sets and for parity); the options above that load them are then
