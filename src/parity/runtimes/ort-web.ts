@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { ModelContract } from '../../analysis/contract.js';
 import type { BundleFile } from '../../targets/target.js';
 import { BrowserHarness, chromiumProbe, packageDir } from '../browser/index.js';
-import { inputDims } from '../input-dims.js';
+import { pageSession } from '../browser/page-session.js';
 import type { ParityRuntime, Probe, RuntimeInfo, RuntimeSession } from '../runtime.js';
 
 function ortWebVersion(): string {
@@ -118,26 +118,11 @@ function ortWebRuntime(provider: 'wasm' | 'webgpu'): ParityRuntime {
       return probed;
     },
     async open(bundleDir: string, file: BundleFile, contract: ModelContract): Promise<RuntimeSession> {
-      const h = await open(bundleDir);
-      try {
-        await h.evaluate((url) => window.sf2.create(url), `/bundle/${file.path}`);
-      } catch (e) {
-        await h.close();
-        throw e;
-      }
-      return {
-        async run(input: Float32Array, n: number): Promise<Float32Array> {
-          const dims = inputDims(contract, input.length, n);
-          return h.evaluate(({ i, o, x, d }) => window.sf2.run(i, o, x, d), { i: contract.input.name, o: contract.output, x: input, d: dims });
-        },
-        async close() {
-          try {
-            await h.evaluate(() => window.sf2.release(), undefined);
-          } finally {
-            await h.close();
-          }
-        },
-      };
+      return pageSession(await open(bundleDir), contract, {
+        load: (h) => h.evaluate((url) => window.sf2.create(url), `/bundle/${file.path}`),
+        run: (h, x, d) => h.evaluate(({ i, o, x, d }) => window.sf2.run(i, o, x, d), { i: contract.input.name, o: contract.output, x, d }),
+        release: (h) => h.evaluate(() => window.sf2.release(), undefined),
+      });
     },
   };
 }

@@ -16,7 +16,7 @@ import type { ModelContract } from '../../analysis/contract.js';
 import type { BundleFile } from '../../targets/target.js';
 import { scriptMount, TFJS_SCRIPTS, tfjsPageHtml, type TfjsBrowserBackend } from '../../targets/tfjs/browser/page.js';
 import { BrowserHarness, chromiumProbe, packageDir } from '../browser/index.js';
-import { inputDims } from '../input-dims.js';
+import { pageSession } from '../browser/page-session.js';
 import type { AdapterInfo, ParityRuntime, Probe, RuntimeInfo, RuntimeSession } from '../runtime.js';
 
 interface PageApi {
@@ -98,27 +98,15 @@ function tfjsBrowserRuntime(backend: 'webgl' | 'webgpu'): ParityRuntime {
     },
     async open(bundleDir: string, file: BundleFile, contract: ModelContract): Promise<RuntimeSession> {
       const { h } = await openPage(backend, bundleDir);
-      try {
-        await h.evaluate((url) => window.sf2tfjs.load(url), `/bundle/${file.path}`);
-      } catch (e) {
-        await h.close();
-        throw e;
-      }
-      return {
-        async run(input: Float32Array, n: number): Promise<Float32Array> {
-          const dims = inputDims(contract, input.length, n);
-          const y = await h.evaluate(({ x, d }) => window.sf2tfjs.run(x, d), { x: input, d: dims });
+      return pageSession(h, contract, {
+        load: (h) => h.evaluate((url) => window.sf2tfjs.load(url), `/bundle/${file.path}`),
+        async run(h, x, d, n) {
+          const y = await h.evaluate(({ x, d }) => window.sf2tfjs.run(x, d), { x, d });
           if (y.length !== n * contract.embeddingDim) throw new Error(`tfjs ${backend} output has ${y.length} values for ${n} rows, expected ${n * contract.embeddingDim}`);
           return y;
         },
-        async close() {
-          try {
-            await h.evaluate(() => window.sf2tfjs.release(), undefined);
-          } finally {
-            await h.close();
-          }
-        },
-      };
+        release: (h) => h.evaluate(() => window.sf2tfjs.release(), undefined),
+      });
     },
   };
 }
