@@ -10,7 +10,7 @@
  * sf2-export.config.json, the config key (- for one run's flags).
  * test/docs/cli-flags.test.ts fails when docs/cli.md differs from this rendering.
  */
-import { COMMANDS, flagEntries, type CommandName, type FlagSpec } from './flags.js';
+import { COMMANDS, flagEntries, readsConfig, type CommandName, type FlagSpec } from './flags.js';
 
 /** The docs' spelling of a flag: `--out <dir>` -> `--out DIR`, or its docArg. */
 export function docFlag(f: FlagSpec): string {
@@ -21,7 +21,7 @@ const cell = (s: string) => s.replace(/\|/g, '\\|');
 
 /** The markdown rows of one command's flags, the header included. */
 export function flagRows(command: CommandName): string[] {
-  const config = COMMANDS[command].readsConfig === true;
+  const config = readsConfig(command);
   const head = config ? ['| option | meaning | default | config key |', '|---|---|---|---|'] : ['| option | meaning | default |', '|---|---|---|'];
   const rows = flagEntries(command).map(([key, f]) => {
     const cols = [`\`${cell(docFlag(f))}\``, cell(f.doc ?? f.description), f.default === undefined ? '' : `\`${cell(f.default)}\``];

@@ -214,6 +214,12 @@ export function commandName(command: CommandName): string {
   return spec.name ?? command;
 }
 
+/** Whether a command reads sf2-export.config.json. */
+export function readsConfig(command: CommandName): boolean {
+  const spec: CommandSpec = COMMANDS[command];
+  return spec.readsConfig === true;
+}
+
 /** The table entry of a commander command, by its name ('sf2-export' is the default command). */
 export function commandOf(name: string): CommandName | undefined {
   return (Object.keys(COMMANDS) as CommandName[]).find((c) => commandName(c) === name);

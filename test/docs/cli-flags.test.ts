@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { COMMANDS, flagEntries, type CommandName } from '../../src/cli/flags.js';
+import { COMMANDS, flagEntries, readsConfig, type CommandName } from '../../src/cli/flags.js';
 import { docFlag, flagRows, renderCliDoc } from '../../src/cli/flags-doc.js';
 
 const DOC = 'docs/cli.md';
@@ -44,7 +44,7 @@ describe('docs/cli.md option tables', () => {
         const row = rows[i]!;
         expect(row[1], `${c} ${f.flags}`).toBe(f.doc ?? f.description);
         expect(row[2]).toBe(f.default === undefined ? '' : `\`${f.default}\``);
-        if (COMMANDS[c].readsConfig) expect(row[3], `${c} ${f.flags} config key`).toBe(f.config === false ? '-' : `\`${key}\``);
+        if (readsConfig(c)) expect(row[3], `${c} ${f.flags} config key`).toBe(f.config === false ? '-' : `\`${key}\``);
         else expect(row).toHaveLength(3);
       }
     }
