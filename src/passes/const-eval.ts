@@ -293,21 +293,31 @@ function reshapeDims(input: readonly number[], target: number[], allowZero: bool
   return out;
 }
 
-function transpose(x: CTensor, perm: number[]): CTensor {
-  const outDims = perm.map((p) => x.dims[p]!);
-  const is = strides(x.dims), os = strides(outDims);
-  const n = x.v.length;
+/**
+ * The elements of x at a strided view: output element c (a multi-index over
+ * outDims) reads x.v[offset + sum_a c[a] * step[a]]. Transpose and Slice are both
+ * such views (see their callers).
+ */
+function view(x: CTensor, outDims: number[], offset: number, step: readonly number[]): CTensor {
+  const os = strides(outDims);
+  const n = size(outDims);
   const v: Elem[] = new Array(n);
   for (let k = 0; k < n; k++) {
-    let rem = k, src = 0;
+    let rem = k, src = offset;
     for (let a = 0; a < outDims.length; a++) {
       const c = Math.floor(rem / os[a]!);
       rem -= c * os[a]!;
-      src += c * is[perm[a]!]!;
+      src += c * step[a]!;
     }
     v[k] = x.v[src]!;
   }
   return { dtype: x.dtype, dims: outDims, v };
+}
+
+/** Transpose: out[c] = x[c permuted back]: the view with step[a] = stride of x's axis perm[a]. */
+function transpose(x: CTensor, perm: number[]): CTensor {
+  const is = strides(x.dims);
+  return view(x, perm.map((p) => x.dims[p]!), 0, perm.map((p) => is[p]!));
 }
 
 function gather(x: CTensor, idx: number[], idxDims: readonly number[], axisAttr: number): CTensor {
@@ -351,21 +361,11 @@ export function sliceRanges(dims: readonly number[], starts: number[], ends: num
   return ranges;
 }
 
+/** Slice: out[c] = x[start + c * step] per axis: the view with offset sum start[a]*stride[a], step[a]*stride[a]. */
 function slice(x: CTensor, ranges: { start: number; step: number; count: number }[]): CTensor {
-  const outDims = ranges.map((q) => q.count);
-  const is = strides(x.dims), os = strides(outDims);
-  const n = size(outDims);
-  const v: Elem[] = new Array(n);
-  for (let k = 0; k < n; k++) {
-    let rem = k, src = 0;
-    for (let a = 0; a < outDims.length; a++) {
-      const c = Math.floor(rem / os[a]!);
-      rem -= c * os[a]!;
-      src += (ranges[a]!.start + c * ranges[a]!.step) * is[a]!;
-    }
-    v[k] = x.v[src]!;
-  }
-  return { dtype: x.dtype, dims: outDims, v };
+  const is = strides(x.dims);
+  const offset = ranges.reduce((o, q, a) => o + q.start * is[a]!, 0);
+  return view(x, ranges.map((q) => q.count), offset, ranges.map((q, a) => q.step * is[a]!));
 }
 
 function concat(xs: CTensor[], axisAttr: number): CTensor {

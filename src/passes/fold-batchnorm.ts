@@ -11,13 +11,16 @@
  * sum over the weight, one chunked pass over the source takes it.
  *
  * Before                                  After
- *  conv-bn:   x -> Conv(W, b) -> BN        x -> Conv(W', b')
- *               W'[o, ...] = W[o, ...] * s[o]          (grouped and depthwise alike:
- *               b'[o]      = (b[o] - mean[o]) * s[o] + beta[o] = b[o]*s[o] + t[o]     o is axis 0)
- *  gemm-bn:   x -> Gemm(B, C) -> BN1d      x -> Gemm(B', C'), beta = 1
- *               op(B)'[:, j] = op(B)[:, j] * s[j]      (column j of op(B): B[:, j] when
- *               C'[j] = beta*C[j]*s[j] + t[j]           transB = 0, B[j, :] when transB = 1)
- *             x -> MatMul(B) [-> Add(c)] -> BN1d    same on B; c' = c*s + t, or a new Add(t)
+ *  output side (conv-bn, gemm-bn): one fold, foldIntoOutput, for every op of the
+ *  table OUTPUT_SIDE, which says per op which weight axis holds the output
+ *  channels (the filters axis) and where the bias is found or created:
+ *     x -> Op(W, b) -> BN                  x -> Op(W', b')
+ *               W'[..., o, ...] = W[..., o, ...] * s[o]       (o on the filters axis)
+ *               b'[o] = (b[o] - mean[o]) * s[o] + beta[o] = b[o]*s[o] + t[o]   (b = 0 if none)
+ *     op       weight            filters axis         bias
+ *     Conv     [O, C/g, k...]    0 (grouped, depthwise alike)   input 2, [O]
+ *     Gemm     B [K, N] / [N, K] 1 (transB = 0) / 0 (transB = 1)  beta * C (input 2), written back with beta = 1
+ *     MatMul   B [K, N]          1 (2-D input only)   the constant of a following Add, else a new Add
  *  bn-flatten-gemm: x[N,C,H,W] -> BN -> Flatten -> Gemm(B, C)   x -> Flatten -> Gemm(B', C')
  *               flattened column j belongs to channel c(j) = floor(j / (H*W)), so
  *               op(B)'[j, :] = op(B)[j, :] * s[c(j)]
@@ -119,8 +122,9 @@ function gemmBias(gemm: Node, nOut: number): Float64Array | string {
   return out;
 }
 
-function setGemmBias(g: Graph, gemm: Node, dtype: number, bias: Float64Array, opset: number): void {
-  gemm.setInput(2, newConst(g, gemm.inputs[2], `${gemm.name}.bias`, dtype, [bias.length], bias));
+/** Make `bias` the Gemm's C, taken as it is (beta = 1). */
+function setGemmBias(gemm: Node, bias: Value, opset: number): void {
+  gemm.setInput(2, bias);
   gemm.setAttr('beta', attr.float(1));
   if (opset < 7) gemm.setAttr('broadcast', attr.int(1));
 }
@@ -134,85 +138,128 @@ function biasAddOf(x: Value): { add: Node; index: number } | undefined {
   return { add, index };
 }
 
-// ---- the folds ------------------------------------------------------------------------
+// ---- output side: Conv | Gemm | MatMul -> BN, one fold -------------------------------------
 
-/** conv-bn: W'[o] = W[o] * s[o], b' = b * s + t */
-function foldConvBn(g: Graph, bn: Node, conv: Node, p: BnParams): FoldResult {
-  const w = weightOf(conv.inputs[1], 'the conv weight');
-  if (typeof w === 'string') return fail(w);
-  const o = w.dims[0]!;
-  if (o !== p.channels) return fail(`the conv has ${o} output channels, the BN ${p.channels}`);
-  const bias = conv.inputs[2];
-  const bd = constData(bias);
-  if (bias && !bd) return fail('the conv bias is not a constant');
-  const inner = w.size / o;
-  const bv = bd ? readF64(bd) : new Float64Array(o);
-  if (bv.length !== o) return fail(`the conv bias has ${bv.length} values for ${o} channels`);
-  for (let oc = 0; oc < o; oc++) bv[oc] = bv[oc]! * p.s[oc]! + p.t[oc]!;
-  // W'[oc, k] = W[oc, k] * s[oc]
-  conv.setInput(1, newWeight(g, conv.inputs[1], `${conv.name}.weight`, scaledWeight(w, { s: p.s, inner, period: o })));
-  conv.setInput(2, newConst(g, bias, `${conv.name}.bias`, bd?.dtype ?? w.dtype, [o], bv));
-  g.bypass(bn, conv.outputs[0]!);
-  return OK;
+/**
+ * An existing bias of the op (its per-output values; zeros when it has none) and
+ * how the folded one is written back: `write` puts the new constant in place and
+ * returns the value the BN's readers move to.
+ */
+interface OutputBias {
+  readonly values: Float64Array;
+  /** The constant it replaces (names the new one; null: none). */
+  readonly base: Value | null | undefined;
+  readonly dtype: number | undefined;
+  write(g: Graph, bias: Value): Value;
 }
 
-/** gemm-bn on a Gemm: op(B)[:, j] *= s[j], C' = beta*C*s + t */
-function foldGemmBn(g: Graph, bn: Node, gemm: Node, p: BnParams, opset: number): FoldResult {
-  const w = weightOf(gemm.inputs[1], 'the Gemm weight');
+/**
+ * Per op: which weight axis holds the output channels (onnxscript's
+ * get_filters_axis) and where the bias is (found, or created). The weight is
+ * input 1 and the scale runs along that axis: W'[..., o, ...] = W[..., o, ...] * s[o],
+ * i.e. element e scales by s[floor(e / inner) % period] with period = dims[axis],
+ * inner = product(dims[axis+1:]).
+ */
+interface OutputSideOp {
+  /** How messages name the op and its channels. */
+  readonly what: string;
+  readonly units: string;
+  /** A 2-D weight only (Gemm, MatMul). */
+  readonly matrix: boolean;
+  filtersAxis(op: Node): number;
+  /** A reason the fold does not apply, checked before the channel count. */
+  check?(op: Node): string | undefined;
+  bias(g: Graph, op: Node, bn: Node, nOut: number, opset: number): OutputBias | string;
+}
+
+const OUTPUT_SIDE: Readonly<Record<'Conv' | 'Gemm' | 'MatMul', OutputSideOp>> = {
+  // Conv W [O, C/group, k...]: O on axis 0 (grouped and depthwise alike); bias input 2, [O].
+  Conv: {
+    what: 'the conv',
+    units: 'output channels',
+    matrix: false,
+    filtersAxis: () => 0,
+    bias(_g, conv, _bn, o) {
+      const bias = conv.inputs[2];
+      const bd = constData(bias);
+      if (bias && !bd) return 'the conv bias is not a constant';
+      const values = bd ? readF64(bd) : new Float64Array(o);
+      if (values.length !== o) return `the conv bias has ${values.length} values for ${o} channels`;
+      return { values, base: bias, dtype: bd?.dtype, write: (_, b) => (conv.setInput(2, b), conv.outputs[0]!) };
+    },
+  },
+  // Gemm B [K, N] (transB = 0: axis 1) or [N, K] (transB = 1: axis 0); bias beta*C, input 2, written with beta = 1.
+  Gemm: {
+    what: 'the Gemm',
+    units: 'output features',
+    matrix: true,
+    filtersAxis: (gemm) => (gemm.attrInt('transB', 0) === 1 ? 0 : 1),
+    bias(_g, gemm, _bn, nOut, opset) {
+      const values = gemmBias(gemm, nOut);
+      if (typeof values === 'string') return values;
+      return { values, base: gemm.inputs[2], dtype: constData(gemm.inputs[2])?.dtype, write: (_, b) => (setGemmBias(gemm, b, opset), gemm.outputs[0]!) };
+    },
+  },
+  // MatMul B [K, N]: axis 1; bias the constant of a following Add, else a new Add after the MatMul.
+  MatMul: {
+    what: 'the MatMul',
+    units: 'output features',
+    matrix: true,
+    filtersAxis: () => 1,
+    check(mm) {
+      const rank = mm.inputs[0]?.shape?.length;
+      return rank === 2 ? undefined : `the MatMul input has rank ${rank ?? 'unknown'}; the BN's channel axis is the MatMul's feature axis only for 2-D inputs`;
+    },
+    bias(_g, mm, bn, nOut) {
+      const y = mm.outputs[0]!;
+      const found = bn.inputs[0] === y ? undefined : biasAddOf(y);
+      if (!found) {
+        const write = (g: Graph, b: Value): Value => {
+          const add = g.addNode({ op: 'Add', name: `${bn.name}_bias`, inputs: [y, b], outputs: [`${y.name}_bnfold`], before: bn });
+          add.outputs[0]!.dtype = y.dtype;
+          add.outputs[0]!.shape = y.shape ? [...y.shape] : undefined;
+          return add.outputs[0]!;
+        };
+        return { values: new Float64Array(nOut), base: null, dtype: undefined, write };
+      }
+      const old = found.add.inputs[found.index]!;
+      const cv = constData(old)!;
+      const vals = readF64(cv);
+      if (!(vals.length === 1 || (vals.length === nOut && cv.dims[cv.dims.length - 1] === nOut && product(cv.dims) === nOut))) {
+        return `the bias of ${found.add.name} has shape [${cv.dims.join(',')}], not per output feature`;
+      }
+      const values = new Float64Array(nOut);
+      for (let j = 0; j < nOut; j++) values[j] = vals.length === 1 ? vals[0]! : vals[j]!;
+      return { values, base: old, dtype: cv.dtype, write: (_, b) => (found.add.setInput(found.index, b), found.add.outputs[0]!) };
+    },
+  },
+};
+
+/**
+ * conv-bn and gemm-bn, one fold for every op of OUTPUT_SIDE:
+ *   W'[..., o, ...] = W[..., o, ...] * s[o]  (o on the op's filters axis),   b'[o] = b[o] * s[o] + t[o]
+ * (b: the op's bias, 0 where it has none).
+ */
+function foldIntoOutput(g: Graph, bn: Node, op: Node, kind: OutputSideOp, p: BnParams, opset: number): FoldResult {
+  const w = weightOf(op.inputs[1], `${kind.what} weight`);
   if (typeof w === 'string') return fail(w);
-  if (w.dims.length !== 2) return fail('the Gemm weight is not 2-D');
-  const transB = gemm.attrInt('transB', 0) === 1;
-  const [r, c] = w.dims as [number, number];
-  const nOut = transB ? r : c;
-  if (nOut !== p.channels) return fail(`the Gemm has ${nOut} output features, the BN ${p.channels}`);
-  const bias = gemmBias(gemm, nOut);
+  if (kind.matrix && w.dims.length !== 2) return fail(`${kind.what} weight is not 2-D`);
+  const why = kind.check?.(op);
+  if (why) return fail(why);
+  const axis = kind.filtersAxis(op);
+  const nOut = w.dims[axis]!;
+  if (nOut !== p.channels) return fail(`${kind.what} has ${nOut} ${kind.units}, the BN ${p.channels}`);
+  const bias = kind.bias(g, op, bn, nOut, opset);
   if (typeof bias === 'string') return fail(bias);
-  for (let j = 0; j < nOut; j++) bias[j] = bias[j]! * p.s[j]! + p.t[j]!;
-  // W[i, j] *= s[transB ? i : j]: rows of c elements, or columns of period c
-  const scale = transB ? { s: p.s, inner: c, period: r } : { s: p.s, inner: 1, period: c };
-  gemm.setInput(1, newWeight(g, gemm.inputs[1], `${gemm.name}.weight`, scaledWeight(w, scale)));
-  setGemmBias(g, gemm, constData(gemm.inputs[2])?.dtype ?? w.dtype, bias, opset);
-  g.bypass(bn, gemm.outputs[0]!);
+  const b = bias.values;
+  for (let o = 0; o < nOut; o++) b[o] = b[o]! * p.s[o]! + p.t[o]!;
+  op.setInput(1, newWeight(g, op.inputs[1], `${op.name}.weight`, scaledWeight(w, { s: p.s, inner: product(w.dims.slice(axis + 1)), period: nOut })));
+  const out = bias.write(g, newConst(g, bias.base, `${op.name}.bias`, bias.dtype ?? w.dtype, [nOut], b));
+  g.bypass(bn, out);
   return OK;
 }
 
-/** gemm-bn on MatMul (+ Add bias): B[:, j] *= s[j]; c' = c*s + t, or a new Add(t) */
-function foldMatMulBn(g: Graph, bn: Node, mm: Node, p: BnParams): FoldResult {
-  const w = weightOf(mm.inputs[1], 'the MatMul weight');
-  if (typeof w === 'string') return fail(w);
-  if (w.dims.length !== 2) return fail('the MatMul weight is not 2-D');
-  const rank = mm.inputs[0]?.shape?.length;
-  if (rank !== 2) return fail(`the MatMul input has rank ${rank ?? 'unknown'}; the BN's channel axis is the MatMul's feature axis only for 2-D inputs`);
-  const [k, nOut] = w.dims as [number, number];
-  if (nOut !== p.channels) return fail(`the MatMul has ${nOut} output features, the BN ${p.channels}`);
-  const y = mm.outputs[0]!;
-  const biasAdd = bn.inputs[0] === y ? undefined : biasAddOf(y);
-  let bias: Float64Array | undefined;
-  if (biasAdd) {
-    const cv = constData(biasAdd.add.inputs[biasAdd.index])!;
-    const vals = readF64(cv);
-    if (!(vals.length === 1 || (vals.length === nOut && cv.dims[cv.dims.length - 1] === nOut && product(cv.dims) === nOut))) {
-      return fail(`the bias of ${biasAdd.add.name} has shape [${cv.dims.join(',')}], not per output feature`);
-    }
-    bias = new Float64Array(nOut);
-    for (let j = 0; j < nOut; j++) bias[j] = vals.length === 1 ? vals[0]! : vals[j]!;
-  }
-  // B[i, j] *= s[j]: columns of period nOut
-  mm.setInput(1, newWeight(g, mm.inputs[1], `${mm.name}.weight`, scaledWeight(w, { s: p.s, inner: 1, period: nOut })));
-  const nb = new Float64Array(nOut);
-  for (let j = 0; j < nOut; j++) nb[j] = (bias?.[j] ?? 0) * p.s[j]! + p.t[j]!;
-  if (biasAdd) {
-    const old = biasAdd.add.inputs[biasAdd.index]!;
-    biasAdd.add.setInput(biasAdd.index, newConst(g, old, `${mm.name}.bias`, constData(old)!.dtype, [nOut], nb));
-    g.bypass(bn, biasAdd.add.outputs[0]!);
-  } else {
-    const add = g.addNode({ op: 'Add', name: `${bn.name}_bias`, inputs: [y, newConst(g, null, `${mm.name}.bias`, w.dtype, [nOut], nb)], outputs: [`${y.name}_bnfold`], before: bn });
-    add.outputs[0]!.dtype = y.dtype;
-    add.outputs[0]!.shape = y.shape ? [...y.shape] : undefined;
-    g.bypass(bn, add.outputs[0]!);
-  }
-  return OK;
-}
+// ---- input side: BN -> Flatten -> Gemm | MatMul, BN -> unpadded Conv -----------------------
 
 /**
  * bn-flatten-gemm: x -> BN -> Flatten -> Gemm|MatMul (or BN1d -> Gemm|MatMul):
@@ -311,7 +358,7 @@ function foldBnIntoGemmInput(g: Graph, bn: Node, gemm: Node, p: BnParams, opset:
     });
   }
   gemm.setInput(1, newWeight(g, gemm.inputs[1], `${gemm.name}.weight`, scaled));
-  if (isGemm) setGemmBias(g, gemm, constData(gemm.inputs[2])?.dtype ?? w.dtype, bias, opset);
+  if (isGemm) setGemmBias(gemm, newConst(g, gemm.inputs[2], `${gemm.name}.bias`, constData(gemm.inputs[2])?.dtype ?? w.dtype, [nOut], bias), opset);
   else if (mmBias) {
     const old = mmBias.add.inputs[mmBias.index]!;
     mmBias.add.setInput(mmBias.index, newConst(g, old, `${gemm.name}.bias`, constData(old)!.dtype, [nOut], bias));
@@ -421,14 +468,13 @@ function foldOne(g: Graph, bn: Node, f: BnFinding, p: BnParams, opset: number): 
   const y = bn.outputs[0]!;
   switch (f.pattern) {
     case 'conv-bn':
-      return foldConvBn(g, bn, x.producer!, p);
+      return foldIntoOutput(g, bn, x.producer!, OUTPUT_SIDE.Conv, p, opset);
     case 'gemm-bn': {
       const prod = x.producer!;
-      if (prod.op === 'Gemm') return foldGemmBn(g, bn, prod, p, opset);
-      if (prod.op === 'MatMul') return foldMatMulBn(g, bn, prod, p);
+      if (prod.op === 'Gemm' || prod.op === 'MatMul') return foldIntoOutput(g, bn, prod, OUTPUT_SIDE[prod.op], p, opset);
       // MatMul -> Add(bias) -> BN
       const mm = [prod.inputs[0], prod.inputs[1]].map((v) => v?.producer).find((n) => n?.op === 'MatMul');
-      return mm ? foldMatMulBn(g, bn, mm, p) : fail(`no MatMul before ${prod.name}`);
+      return mm ? foldIntoOutput(g, bn, mm, OUTPUT_SIDE.MatMul, p, opset) : fail(`no MatMul before ${prod.name}`);
     }
     case 'bn-flatten-gemm': {
       const c = y.onlyConsumer;

@@ -243,6 +243,22 @@ function replaceNode(g: Graph, old: Node, op: string, inputs: (Value | null)[], 
   return g.addNode({ op, name, inputs, outputs: [out], attrs, ...(next ? { before: next } : {}) });
 }
 
+/**
+ * Replace the computed shape input (input 1) of Reshape/Expand `n`, whose symbolic
+ * value is `t`, by the constant `dims`; a null in `dims` means it cannot be written
+ * statically, and `n` is listed as skipped instead. True if replaced.
+ */
+function setStaticShape(g: Graph, n: Node, t: Sym, dims: readonly (number | null)[], rb: ReportBuilder, count: string): boolean {
+  const known = dims.filter((d): d is number => d !== null);
+  if (known.length !== dims.length) {
+    rb.skip(n.name, `${n.op} target [${t.dims.map((d) => d ?? '?').join(', ')}] is not static enough to replace`);
+    return false;
+  }
+  n.setInput(1, g.addConstant(g.uniqueName(`${n.name}_shape`), TensorData.int64([known.length], known)));
+  rb.add(count);
+  return true;
+}
+
 function rewriteRound(g: Graph, syms: Map<Value, Sym>, rb: ReportBuilder, opset: number): boolean {
   let changed = false;
   for (const n of [...g.nodes]) {
@@ -260,14 +276,10 @@ function rewriteRound(g: Graph, syms: Map<Value, Sym>, rb: ReportBuilder, opset:
         changed = true;
         continue;
       }
-      const zeroed = t.dims.map((d, i) => (isNum(d) ? d : d !== null && d === s[i] ? 0 : null));
-      if (zeroed.some((d) => d === null) || n.attrInt('allowzero', 0) === 1 || opset < 5) {
-        rb.skip(n.name, `Reshape target [${t.dims.map((d) => d ?? '?').join(', ')}] is not static enough to replace`);
-        continue;
-      }
-      n.setInput(1, g.addConstant(g.uniqueName(`${n.name}_shape`), TensorData.int64([zeroed.length], zeroed as number[])));
-      rb.add('reshapesStatic');
-      changed = true;
+      // a symbol equal to x's dim i becomes 0 (copy it), which Reshape reads so only without allowzero, from opset 5
+      const zeroCopies = n.attrInt('allowzero', 0) !== 1 && opset >= 5;
+      const zeroed = t.dims.map((d, i) => (isNum(d) ? d : zeroCopies && d !== null && d === s[i] ? 0 : null));
+      changed = setStaticShape(g, n, t, zeroed, rb, 'reshapesStatic') || changed;
       continue;
     }
     if (n.op === 'Expand' && n.inputs[1] && !constOf(n.inputs[1])) {
@@ -277,13 +289,7 @@ function rewriteRound(g: Graph, syms: Map<Value, Sym>, rb: ReportBuilder, opset:
       // broadcast(x, t): a symbol in t where x (aligned right) has the same symbol can be 1
       const off = t.dims.length - s.length;
       const next = t.dims.map((d, i) => (isNum(d) ? d : d !== null && i >= off && s[i - off] === d ? 1 : null));
-      if (next.some((d) => d === null)) {
-        rb.skip(n.name, `Expand target [${t.dims.map((d) => d ?? '?').join(', ')}] is not static enough to replace`);
-        continue;
-      }
-      n.setInput(1, g.addConstant(g.uniqueName(`${n.name}_shape`), TensorData.int64([next.length], next as number[])));
-      rb.add('expandsStatic');
-      changed = true;
+      changed = setStaticShape(g, n, t, next, rb, 'expandsStatic') || changed;
       continue;
     }
     if (n.op === 'Resize' && n.inputs[3] && !constOf(n.inputs[3]) && opset >= 11) {
