@@ -287,8 +287,20 @@ export function encodeGolden(input: WriteGoldenInput): Uint8Array {
   return out;
 }
 
+/** A golden set's facts in the manifest: targets["<target>/<precision>"].goldenSet (docs/manifest.md). */
+export interface GoldenSetDetails {
+  /** Bundle-relative path of the golden file. */
+  readonly path: string;
+  readonly bytes: number;
+  readonly rows: number;
+  readonly inputEncoding: InputEncoding;
+  readonly minCosine: number;
+  /** The references' description ("synthetic (...)" when no reference was given). */
+  readonly reference: string;
+}
+
 /** Write the golden file; returns its manifest entry and the facts for the manifest's target details. */
-export function writeGoldenSet(input: WriteGoldenInput): { file: BundleFile; details: Record<string, unknown> } {
+export function writeGoldenSet(input: WriteGoldenInput): { file: BundleFile; details: GoldenSetDetails } {
   const bytes = encodeGolden(input);
   writeFileSync(join(input.outDir, input.path), bytes);
   const g = decodeGolden(bytes, input.path);

@@ -11,8 +11,10 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PassReport } from '../passes/pass.js';
-import type { BundleFile } from './bundle-file.js';
+import type { PassReport, StripHeadDetails } from '../passes/pass.js';
+import { PRECISIONS, type Precision } from '../ir/precision.js';
+import { TARGET_NAMES, type BundleFile, type TargetName } from './bundle-file.js';
+import type { GoldenSetDetails } from './golden-set.js';
 import type { ModelContract } from '../analysis/contract.js';
 import { InputError } from '../errors.js';
 import { listFiles, sha256FileSync } from './bundle-dir.js';
@@ -35,31 +37,63 @@ export interface ManifestFile {
   readonly role: string;
 }
 
+/** manifest.head: what strip-head cut (its details, ../passes/pass.ts); empty when it did not run. */
+export type ManifestHead = Partial<StripHeadDetails>;
+
+/** manifest.source.checkpoint: what a .pth source was imported as (written by ../pth/import.ts checkpointSource; docs/pth.md). */
+export interface ManifestCheckpoint {
+  /** The architecture the graph was built as: family, name (e.g. "iresnet18"), depths, widths, block, forced by --arch. */
+  readonly arch?: { readonly family: string; readonly name: string; readonly depths: readonly number[]; readonly widths: readonly number[]; readonly block: string; readonly forced: boolean };
+  /** The rest of what the importer recorded (layout, parameters, the head left out, ...). */
+  readonly [fact: string]: unknown;
+}
+
+/** A key of manifest.targets: "<target>/<precision>", one per bundle written. */
+export type ManifestTargetKey = `${TargetName}/${Precision}`;
+
+/**
+ * manifest.targets["<target>/<precision>"]: the writer's details. Each target
+ * adds its own facts (what stayed in higher precision and why, tfjs op counts,
+ * the WebGPU kernel plan: src/targets/<target>/target.ts); what every target
+ * writes, and what a reader may use, is typed here.
+ */
+export interface ManifestTargetDetails {
+  /** The bundle's golden set (./golden-set.ts); absent when none was written. */
+  readonly goldenSet?: GoldenSetDetails;
+}
+
+export type ManifestTargets = Readonly<Partial<Record<ManifestTargetKey, ManifestTargetDetails>>>;
+
 export interface Manifest {
   readonly schemaVersion: number;
   readonly tool: { name: string; version: string };
   /** checkpoint: for a .pth source, what was imported (layout, architecture, the head left out); docs/pth.md. */
-  readonly source: { path: string; sha256: string; bytes: number; checkpoint?: Readonly<Record<string, unknown>> };
+  readonly source: { path: string; sha256: string; bytes: number; checkpoint?: ManifestCheckpoint };
   readonly model: {
     embeddingDim: number;
     output: string;
     input: ModelContract['input'];
     flipTTA: 'sum';
   };
-  readonly head: Readonly<Record<string, unknown>>;
+  readonly head: ManifestHead;
   readonly passes: readonly PassReport[];
-  readonly targets: Readonly<Record<string, unknown>>;
+  readonly targets: ManifestTargets;
   /** unverified: model files no runtime ran (present only when some were, and accepted with --allow-unverified or not). */
   readonly parity: { pass: boolean; report: string | null; failures: string[]; skipped: string[]; unverified?: string[] } | null;
   readonly files: readonly ManifestFile[];
+  /**
+   * The seal (./seal.ts), on a manifest read back from a bundle; never built
+   * here. Not shape-checked: verify says what is wrong with a missing or bad one.
+   */
+  readonly integrity?: unknown;
 }
 
 export interface ManifestInput {
   readonly source: Manifest['source'];
   readonly contract: ModelContract;
-  readonly head: Readonly<Record<string, unknown>>;
+  readonly head: ManifestHead;
   readonly passes: readonly PassReport[];
-  readonly targets: Readonly<Record<string, unknown>>;
+  readonly targets: ManifestTargets;
   readonly bundleFiles: readonly BundleFile[];
   readonly parity: Manifest['parity'];
 }
@@ -113,6 +147,8 @@ const bool: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false'
 const obj: Check = (v) => (isObj(v) ? undefined : 'an object');
 const arr: Check = (v) => (Array.isArray(v) ? undefined : 'an array');
 const strOrNull: Check = (v) => (v === null || typeof v === 'string' ? undefined : 'a string or null');
+const numOrNull: Check = (v) => (v === null || num(v) === undefined ? undefined : 'a number or null');
+const oneOf = (...values: readonly (string | null)[]): Check => (v) => (values.some((x) => x === v) ? undefined : `one of ${values.map((x) => JSON.stringify(x)).join(', ')}`);
 const arrayOf = (each: Check, what: string): Check => (v) => (Array.isArray(v) && v.every((x) => each(x) === undefined) ? undefined : `an array of ${what}`);
 const dim: Check = (v) => (v === null || typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v)) ? undefined : 'a dim');
 
@@ -124,11 +160,13 @@ const dim: Check = (v) => (v === null || typeof v === 'string' || (typeof v === 
 export function manifestProblems(m: unknown): string[] {
   if (!isObj(m)) return [`expected a JSON object, got ${typeName(m)}`];
   const out: string[] = [];
-  const at = (o: Record<string, unknown>, prefix: string, fields: Record<string, Check>): void => {
+  /** Each field of `fields` in `o` has its type; a missing one is a problem unless `optional`. */
+  const at = (o: Record<string, unknown>, prefix: string, fields: Record<string, Check>, optional = false): void => {
     for (const [k, check] of Object.entries(fields)) {
       const field = `${prefix}${k}`;
-      if (!(k in o) || o[k] === undefined) out.push(`${field}: missing`);
-      else {
+      if (!(k in o) || o[k] === undefined) {
+        if (!optional) out.push(`${field}: missing`);
+      } else {
         const want = check(o[k]);
         if (want) out.push(`${field}: expected ${want}, got ${typeName(o[k])}`);
       }
@@ -141,7 +179,32 @@ export function manifestProblems(m: unknown): string[] {
     else at(m.parity, 'parity.', { pass: bool, report: strOrNull, failures: arrayOf(str, 'strings'), skipped: arrayOf(str, 'strings') });
   }
   if (isObj(m.tool)) at(m.tool, 'tool.', { name: str, version: str });
-  if (isObj(m.source)) at(m.source, 'source.', { path: str, sha256: str, bytes: num });
+  if (isObj(m.source)) {
+    at(m.source, 'source.', { path: str, sha256: str, bytes: num });
+    at(m.source, 'source.', { checkpoint: obj }, true);
+    const arch = isObj(m.source.checkpoint) ? m.source.checkpoint.arch : undefined;
+    if (isObj(m.source.checkpoint)) at(m.source.checkpoint, 'source.checkpoint.', { arch: obj }, true);
+    if (isObj(arch)) at(arch, 'source.checkpoint.arch.', { family: str, name: str, depths: arrayOf(num, 'numbers'), widths: arrayOf(num, 'numbers'), block: str, forced: bool });
+  }
+  // head: strip-head's details (every field optional: a head-free model or a hand-made bundle records fewer).
+  if (isObj(m.head)) {
+    at(m.head, 'head.', {
+      reason: oneOf('head removed', 'no head'), kind: oneOf('sphereface2', 'cosine', 'linear', null), description: str, embeddingTensor: str,
+      featureDim: numOrNull, classes: numOrNull, bytesRemoved: num, nodesRemoved: num, weight: strOrNull, weightLayout: oneOf('DxC', 'CxD', null),
+      normalization: strOrNull, inputsRemoved: arrayOf(str, 'strings'), outputsRemoved: arrayOf(str, 'strings'), classifierWarning: str,
+    }, true);
+  }
+  if (isObj(m.targets)) {
+    for (const [k, t] of Object.entries(m.targets)) {
+      const [target, precision, ...rest] = k.split('/');
+      if (rest.length || !TARGET_NAMES.some((x) => x === target) || !PRECISIONS.some((x) => x === precision)) out.push(`targets.${k}: not a "<target>/<precision>" key (${TARGET_NAMES.join(', ')} / ${PRECISIONS.join(', ')})`);
+      if (!isObj(t)) out.push(`targets.${k}: expected an object, got ${typeName(t)}`);
+      else {
+        at(t, `targets.${k}.`, { goldenSet: obj }, true);
+        if (isObj(t.goldenSet)) at(t.goldenSet, `targets.${k}.goldenSet.`, { path: str, bytes: num, rows: num, inputEncoding: oneOf('u8', 'f16', 'f32'), minCosine: num, reference: str });
+      }
+    }
+  }
   if (isObj(m.model)) {
     at(m.model, 'model.', { embeddingDim: num, output: str, input: obj, flipTTA: str });
     if (isObj(m.model.input)) at(m.model.input, 'model.input.', { name: str, shape: arrayOf(dim, 'dims (integers, names or null)'), layout: str, colorOrder: str, mean: arrayOf(num, 'numbers'), std: arrayOf(num, 'numbers') });
@@ -161,6 +224,13 @@ export function manifestProblems(m: unknown): string[] {
   return out;
 }
 
+/** A parsed manifest.json, checked: the typed manifest when its shape holds (no problems), else the problems. */
+export function checkManifest(m: unknown): { readonly manifest: Manifest | undefined; readonly problems: readonly string[] } {
+  const problems = manifestProblems(m);
+  // The one place that trusts the type: every field declared above was checked just now.
+  return { manifest: problems.length ? undefined : (m as Manifest), problems };
+}
+
 /** Parse manifest.json's text: the manifest, or InputError (exit 3) naming `where` and the first field that is wrong. */
 export function parseManifest(text: string, where: string): Manifest {
   let m: unknown;
@@ -169,16 +239,26 @@ export function parseManifest(text: string, where: string): Manifest {
   } catch (e) {
     throw new InputError('bundle', `${where}: not valid JSON (${(e as Error).message})`, 'restore the manifest sf2-export wrote, or re-export the bundle');
   }
-  const problems = manifestProblems(m);
-  if (problems.length) {
+  const { manifest, problems } = checkManifest(m);
+  if (!manifest) {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
     throw new InputError('bundle', `${where}: ${problems[0]}${more}`, 'not a manifest sf2-export wrote (hand-made or edited?): restore it or re-export the bundle');
   }
-  return m as Manifest;
+  return manifest;
 }
 
 /** Read and check DIR/manifest.json (InputError, exit 3, when it is missing, not JSON or not the shape sf2-export writes). */
 export function readManifest(dir: string): Manifest {
   const p = join(dir, MANIFEST_FILE);
   return parseManifest(readText(p, 'bundle', 'pass a bundle folder written by sf2-export', { missing: true }), p);
+}
+
+/** The tensor the export cut the graph at (head.embeddingTensor, before it was renamed "embedding"), when recorded. */
+export function embeddingTensorOf(m: Manifest): string | undefined {
+  return m.head.embeddingTensor || undefined;
+}
+
+/** The architecture a .pth source was built as (source.checkpoint.arch.name); nothing records one for an ONNX source. */
+export function architectureOf(m: Manifest): string | undefined {
+  return m.source.checkpoint?.arch?.name;
 }

@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError, ParityError, UnverifiedError, UsageError } from '../errors.js';
 import type { ModelContract } from '../analysis/contract.js';
-import { MANIFEST_FILE, readManifest as readBundleManifest } from '../bundle/manifest.js';
+import { embeddingTensorOf, MANIFEST_FILE, readManifest as readBundleManifest, type Manifest } from '../bundle/manifest.js';
 import { PRECISIONS, type Precision } from '../ir/precision.js';
 import { TARGET_NAMES, type BundleFile, type TargetName } from '../targets/target.js';
 import { limitReferences, paritySummary } from '../parity/run.js';
@@ -51,18 +51,9 @@ export function selectRuntimes(list: string | undefined): RuntimeEntry[] | undef
   return RUNTIMES.filter((r) => out.includes(r));
 }
 
-interface ManifestOnDisk {
-  source?: { sha256?: string; path?: string };
-  model?: { embeddingDim?: number; output?: string; input?: ModelContract['input']; flipTTA?: 'sum' };
-  files?: Array<{ path: string; sha256: string; bytes: number; target: string; precision: string | null; role: string }>;
-  parity?: unknown;
-  head?: unknown;
-  [k: string]: unknown;
-}
-
-function readManifest(dir: string): ManifestOnDisk {
+function readManifest(dir: string): Manifest {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a folder`, 'pass a bundle folder written by sf2-export');
-  return readBundleManifest(dir) as unknown as ManifestOnDisk; // checked field by field (InputError, exit 3)
+  return readBundleManifest(dir); // checked field by field (InputError, exit 3)
 }
 
 /** The bundle's report, or undefined when it cannot be read (a re-check then replaces it). */
@@ -72,12 +63,6 @@ function tryReadReport(dir: string): ParityReport | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The embedding tensor the export cut at (manifest.head.embeddingTensor), when recorded. */
-function headEmbedding(m: ManifestOnDisk): string | undefined {
-  const t = (m.head as { embeddingTensor?: unknown } | undefined)?.embeddingTensor;
-  return typeof t === 'string' && t ? t : undefined;
 }
 
 /** DIR.recheck beside the bundle folder: where a re-check that must not touch the bundle writes its reports. */
@@ -91,12 +76,12 @@ export async function parityCommand(dir: string, opts: ParityCommandOptions, log
   if (!['cpu', 'gpu', 'all'].includes(device)) throw new UsageError(`--device ${device}: expected cpu, gpu or all`);
   const manifest = readManifest(dir);
   const contract: ModelContract = {
-    embeddingDim: manifest.model!.embeddingDim!,
-    output: manifest.model!.output!,
-    input: manifest.model!.input!,
-    flipTTA: manifest.model!.flipTTA ?? 'sum',
+    embeddingDim: manifest.model.embeddingDim,
+    output: manifest.model.output,
+    input: manifest.model.input,
+    flipTTA: manifest.model.flipTTA,
   };
-  const files: BundleFile[] = manifest.files!
+  const files: BundleFile[] = manifest.files
     .filter((f) => (TARGET_NAMES as readonly string[]).includes(f.target) && (PRECISIONS as readonly string[]).includes(String(f.precision)))
     .map((f) => ({ path: f.path, target: f.target as TargetName, precision: f.precision as Precision, role: f.role as BundleFile['role'] }));
 
@@ -108,10 +93,10 @@ export async function parityCommand(dir: string, opts: ParityCommandOptions, log
   const thresholds = thresholdsOf(opts);
 
   if (opts.model) {
-    const want = manifest.source?.sha256;
+    const want = manifest.source.sha256;
     const have = createHash('sha256').update(readFileSync(opts.model)).digest('hex');
     if (want && /^[0-9a-f]{64}$/.test(want) && want !== have) {
-      throw new UsageError(`--model ${opts.model} is not the model this bundle was exported from (sha256 ${have.slice(0, 12)}..., the manifest says ${want.slice(0, 12)}...)`, `pass the original ${manifest.source?.path ?? 'model'}`);
+      throw new UsageError(`--model ${opts.model} is not the model this bundle was exported from (sha256 ${have.slice(0, 12)}..., the manifest says ${want.slice(0, 12)}...)`, `pass the original ${manifest.source.path}`);
     }
   } else if (!opts.reference) {
     throw new UsageError('parity needs references: --reference REF.npz, or --model ORIGINAL.onnx (synthetic inputs or --images, references from the original)', 'e.g. sf2-export parity DIR --reference ref.npz');
@@ -134,7 +119,7 @@ export async function parityCommand(dir: string, opts: ParityCommandOptions, log
     images: opts.images,
     originalModel: opts.model,
     // The cut the export used (manifest.head), not a fresh detection on the original.
-    embedding: opts.embedding ?? headEmbedding(manifest),
+    embedding: opts.embedding ?? embeddingTensorOf(manifest),
     arch: opts.arch,
     head: opts.head,
     contract,
@@ -169,7 +154,7 @@ export async function parityCommand(dir: string, opts: ParityCommandOptions, log
     reportFiles = writeReports(dir, placed.report);
     // manifest.json: the new reports' hashes and the parity summary.
     const summary = paritySummary(placed.report);
-    const entries = manifest.files!.filter((f) => !reportFiles.includes(f.path));
+    const entries = manifest.files.filter((f) => !reportFiles.includes(f.path));
     for (const p of reportFiles) {
       const b = readFileSync(join(dir, p));
       entries.push({ path: p, sha256: createHash('sha256').update(b).digest('hex'), bytes: b.length, target: 'report', precision: null, role: 'report' });

@@ -18,7 +18,7 @@ import * as tar from 'tar';
 import { InputError, ParityError, UsageError } from '../errors.js';
 import { listFiles } from '../bundle/bundle-dir.js';
 import { readManifest, type Manifest } from '../bundle/manifest.js';
-import { modelCard } from './model-card.js';
+import { modelCard, reportLike } from './model-card.js';
 
 export const FIXED_MTIME = new Date('2000-01-01T00:00:00Z');
 
@@ -39,7 +39,7 @@ export interface PackResult {
   readonly parityFailed?: readonly string[];
 }
 
-/** DIR/manifest.json, checked field by field (InputError, exit 3): the one reader in ../pipeline/manifest.ts. */
+/** DIR/manifest.json, checked field by field (InputError, exit 3): the one reader in ../bundle/manifest.ts. */
 export { readManifest };
 
 export async function packBundle(dir: string, options: PackOptions = {}): Promise<PackResult> {
@@ -117,9 +117,9 @@ function readReportLoose(path: string): unknown {
 
 /** "onnx fp16 onnxruntime-node/cpu: min cosine ..." per failing result (from the report), else the manifest's failure lines. */
 export function failingResults(manifest: Manifest, report: unknown): string[] {
-  const r = report as { results?: { target?: string; precision?: string; runtime?: string; pass?: boolean; failures?: string[] }[]; uncovered?: string[] } | undefined;
-  const out = (r?.results ?? []).filter((x) => x.pass === false).map((x) => `${x.target} ${x.precision} ${x.runtime}: ${(x.failures ?? []).join('; ') || 'failed'}`);
-  for (const u of r?.uncovered ?? []) out.push(`${u}: run by no runtime`);
+  const r = reportLike(report);
+  const out = (r.results ?? []).filter((x) => x.pass === false).map((x) => `${x.target} ${x.precision} ${x.runtime}: ${(x.failures ?? []).join('; ') || 'failed'}`);
+  for (const u of r.uncovered ?? []) out.push(`${u}: run by no runtime`);
   if (!out.length) out.push(...(manifest.parity?.failures ?? []));
   return out.length ? out : ['the manifest records that parity failed'];
 }

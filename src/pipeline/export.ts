@@ -25,7 +25,7 @@ import { BundleDir, preflight } from '../bundle/bundle-dir.js';
 import { sha256FileInBackground } from '../bundle/source-digest.js';
 import { inputLayoutOf, type ModelContract } from '../analysis/contract.js';
 import { DEFAULT_PREPROCESS, type Preprocess } from './preprocess.js';
-import { buildManifest, MANIFEST_FILE, type Manifest } from '../bundle/manifest.js';
+import { buildManifest, MANIFEST_FILE, type Manifest, type ManifestTargetDetails, type ManifestTargetKey } from '../bundle/manifest.js';
 import { sealManifest } from '../verify/verify.js';
 import { DEFAULT_PRECISIONS, type Precision } from '../ir/precision.js';
 import { readNpy, readNpz, toFloat32, toFloat64 } from '../data/npy.js';
@@ -123,7 +123,7 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
     const references = await exportReferences(options, validated, { originalModel: resolve(modelPath), embedding: head.embeddingTensor, arch: options.arch, head: options.head, contract, log });
     const golden = await goldenFromReferences(references, { contract, thresholds: options.thresholds as ThresholdOverrides | undefined, model: optimized, log });
     const files: BundleFile[] = [];
-    const targetDetails: Record<string, unknown> = {};
+    const targetDetails: Partial<Record<ManifestTargetKey, ManifestTargetDetails>> = {};
     for (const t of targetImpls) {
       for (const precision of precisions) {
         const endT = log.step(`writing ${t.name} ${precision}`);

@@ -52,7 +52,7 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError, VerifyError } from '../errors.js';
-import { MANIFEST_FILE, manifestProblems } from '../bundle/manifest.js';
+import { checkManifest, MANIFEST_FILE, type Manifest } from '../bundle/manifest.js';
 import { checkSchema, type Schema } from './schema-check.js';
 import { failures as thresholdFailures, DEFAULT_THRESHOLDS } from '../metrics/thresholds.js';
 import { REPORT_JSON, reportPasses, resultLabel, type ParityReport } from '../parity/report.js';
@@ -64,12 +64,6 @@ import { coverageProblems } from './coverage.js';
 export { manifestIntegrity, sealManifest, signaturePayload, signBundle, SIGNATURE_FILE };
 /** Files pack adds beside the bundle (checked through SHA256SUMS). */
 const PACK_EXTRAS = ['MODEL_CARD.md', 'SHA256SUMS'];
-
-interface ManifestLike {
-  schemaVersion?: unknown;
-  files?: Array<{ path?: unknown; sha256?: unknown; bytes?: unknown; role?: unknown; target?: unknown; precision?: unknown }>;
-  parity?: { pass?: unknown } | null;
-}
 
 export interface VerifyOptions {
   /** ed25519 public key (PEM file path). */
@@ -151,19 +145,18 @@ export function verifyBundleDir(dir: string, options: VerifyOptions = {}): Verif
   const pubKey = options.publicKey ? loadKey(options.publicKey, 'public') : undefined;
 
   // manifest
-  let manifest: ManifestLike | undefined;
+  let manifest: Manifest | undefined;
   let manifestBytes: Buffer | undefined;
   try {
     manifestBytes = readFileSync(join(dir, MANIFEST_FILE));
-    manifest = JSON.parse(manifestBytes.toString('utf8')) as ManifestLike;
-    const shape = manifestProblems(manifest);
-    if (shape.length) {
+    const checked = checkManifest(JSON.parse(manifestBytes.toString('utf8')));
+    manifest = checked.manifest;
+    if (!manifest) {
       // Not the shape sf2-export writes (hand-made, truncated): named field by field, nothing below reads it.
-      problems.push(...shape.map((p) => `${MANIFEST_FILE}: ${p}`));
-      manifest = undefined;
+      problems.push(...checked.problems.map((p) => `${MANIFEST_FILE}: ${p}`));
     } else {
       if (stableStringify(manifest) !== manifestBytes.toString('utf8')) problems.push(`${MANIFEST_FILE} is not in the canonical form sf2-export writes (edited by hand?)`);
-      const want = (manifest as { integrity?: unknown }).integrity;
+      const want = manifest.integrity;
       if (typeof want !== 'string') problems.push(`${MANIFEST_FILE} has no integrity digest (written by an older sf2-export? re-export, or run \`sf2-export parity DIR\`)`);
       else if (want !== manifestIntegrity(manifest)) problems.push(`${MANIFEST_FILE}: integrity digest does not match its content`);
     }
@@ -186,7 +179,7 @@ export function verifyBundleDir(dir: string, options: VerifyOptions = {}): Verif
   };
 
   if (manifest) {
-    for (const f of manifest.files!) {
+    for (const f of manifest.files) {
       const p = typeof f.path === 'string' ? f.path : '';
       if (!p || p.startsWith('/') || p.split('/').includes('..') || p.includes('\\')) {
         problems.push(`${MANIFEST_FILE} lists an unsafe path ${JSON.stringify(f.path)}`);

@@ -10,18 +10,18 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mainCli } from '../helpers/main-cli.js';
-import { manifestProblems } from '../../src/bundle/manifest.js';
+import { manifestProblems, type Manifest } from '../../src/bundle/manifest.js';
 
 let work: string;
 let bundle: string;
-let good: Record<string, unknown>;
+let good: Manifest;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'sf2-bad-manifest-'));
   bundle = join(work, 'b');
   const r = await mainCli('fixtures/sfnet10.eval.onnx', '--target', 'onnx', '--precision', 'fp32', '--rows', '4', '--out', bundle);
   expect(r.code, r.stderr).toBe(0);
-  good = JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  good = JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8')) as Manifest;
 }, 120_000);
 
 /** A copy of the real bundle whose manifest.json is `text`. */
@@ -38,6 +38,10 @@ const cases: { name: string; edit: () => string; field: RegExp }[] = [
   { name: 'dim-string', edit: () => JSON.stringify({ ...good, model: { ...(good.model as object), embeddingDim: '128' } }), field: /manifest\.json: model\.embeddingDim: expected a number, got string "128"/ },
   { name: 'files-object', edit: () => JSON.stringify({ ...good, files: {} }), field: /manifest\.json: files: expected an array, got an object/ },
   { name: 'passes-entry', edit: () => JSON.stringify({ ...good, passes: [{ pass: 'x' }] }), field: /manifest\.json: passes\[0\]\.counts: missing/ },
+  { name: 'head-tensor', edit: () => JSON.stringify({ ...good, head: { ...good.head, embeddingTensor: 7 } }), field: /manifest\.json: head\.embeddingTensor: expected a string, got number 7/ },
+  { name: 'golden-rows', edit: () => JSON.stringify({ ...good, targets: { 'onnx/fp32': { goldenSet: { ...good.targets['onnx/fp32']?.goldenSet, rows: '4' } } } }), field: /manifest\.json: targets\.onnx\/fp32\.goldenSet\.rows: expected a number, got string "4"/ },
+  { name: 'target-key', edit: () => JSON.stringify({ ...good, targets: { onnx: {} } }), field: /manifest\.json: targets\.onnx: not a "<target>\/<precision>" key/ },
+  { name: 'checkpoint-arch', edit: () => JSON.stringify({ ...good, source: { ...good.source, checkpoint: { arch: { name: 18 } } } }), field: /manifest\.json: source\.checkpoint\.arch\.family: missing/ },
   { name: 'not-json', edit: () => '{"files": [', field: /manifest\.json: not valid JSON/ },
   { name: 'array', edit: () => '[]', field: /manifest\.json: expected a JSON object, got an array/ },
 ];

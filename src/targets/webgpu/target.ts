@@ -18,7 +18,7 @@ import type { Model } from '../../ir/model.js';
 import type { Precision } from '../../ir/precision.js';
 import { stableStringify } from '../../bundle/stable-json.js';
 import { TOOL_NAME, TOOL_VERSION } from '../../version.js';
-import type { BundleFile, Target, TargetContext, TargetResult } from '../target.js';
+import type { BundleFile, GoldenSetDetails, Target, TargetContext, TargetResult } from '../target.js';
 import { planGraph } from './plan.js';
 import { UnsupportedError } from '../../errors.js';
 import { FLOAT16_MAX } from '../../quantize/schemes.js';
@@ -80,7 +80,7 @@ export const webgpuTarget: Target = {
       { path: `${rel}/sf2.d.ts`, target: 'webgpu', precision, role: 'types' },
       { path: `${rel}/package.json`, target: 'webgpu', precision, role: 'runtime' },
     ];
-    let golden: Record<string, unknown> | undefined;
+    let golden: GoldenSetDetails | undefined;
     if (ctx.golden) {
       const g = writeGoldenSet({ source: ctx.golden, target: 'webgpu', precision, outDir: ctx.outDir, path: goldenPath('webgpu', precision), weights: [`${rel}/weights.bin`] });
       files.push(g.file);
