@@ -21,7 +21,8 @@ import { TARGET_NAMES, type BundleFile, type TargetName } from '../targets/targe
 import { limitReferences, paritySummary } from '../parity/run.js';
 import { readReport, writeAtomic, writeReports } from '../parity/report-json.js';
 import { goldenReferenceCheck } from '../bundle/golden-set.js';
-import { sealManifest, verifyBundleDir } from '../verify/verify.js';
+import { sealManifest, signBundle } from '../bundle/seal.js';
+import { verifyBundleDir } from '../verify/verify.js';
 import { failingRows, runParity, unverifiedLines } from '../parity/engine.js';
 import { loadReferences } from '../data/references.js';
 import { placeRecheck, recheckScope } from '../parity/recheck.js';
@@ -165,7 +166,6 @@ export async function parityCommand(dir: string, opts: ParityCommandOptions, log
 
     const sig = join(dir, 'SIGNATURE');
     if (opts.signKey) {
-      const { signBundle } = await import('../verify/verify.js');
       await signBundle(dir, opts.signKey);
     } else if (existsSync(sig)) {
       rmSync(sig);

@@ -26,7 +26,7 @@ import { sha256FileInBackground } from '../bundle/source-digest.js';
 import { inputLayoutOf, type ModelContract } from '../analysis/contract.js';
 import { DEFAULT_PREPROCESS, type Preprocess } from './preprocess.js';
 import { buildManifest, MANIFEST_FILE, type Manifest, type ManifestTargetDetails, type ManifestTargetKey } from '../bundle/manifest.js';
-import { sealManifest } from '../verify/verify.js';
+import { sealManifest, signBundle } from '../bundle/seal.js';
 import { DEFAULT_PRECISIONS, type Precision } from '../ir/precision.js';
 import { readNpy, readNpz, toFloat32, toFloat64 } from '../data/npy.js';
 import { addFlipReferences, loadImages, loadReferences, type ReferenceOptions, type ReferenceSet } from '../data/references.js';
@@ -151,7 +151,6 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
     // Sealed: an integrity digest over the canonical manifest, checked by verify.
     writeFileSync(join(dir.tmp, MANIFEST_FILE), sealManifest(manifest));
     if (options.signKey) {
-      const { signBundle } = await import('../verify/verify.js');
       await signBundle(dir.tmp, options.signKey);
     }
     dir.commit();

@@ -61,7 +61,8 @@ import { stableStringify } from '../bundle/stable-json.js';
 import { goldenProblems } from '../bundle/golden-set.js';
 import { coverageProblems } from './coverage.js';
 
-export { manifestIntegrity, sealManifest, signaturePayload, signBundle, SIGNATURE_FILE };
+/** The seal and the signature are ../bundle/seal.ts's; re-exported for src/index.ts (signBundle) and the tests. */
+export { sealManifest, signBundle };
 /** Files pack adds beside the bundle (checked through SHA256SUMS). */
 const PACK_EXTRAS = ['MODEL_CARD.md', 'SHA256SUMS'];
 
