@@ -5,8 +5,9 @@
  */
 import { attr } from '../../src/ir/attribute.js';
 import { DType } from '../../src/ir/dtype.js';
-import { Graph } from '../../src/ir/graph.js';
-import { Model } from '../../src/ir/model.js';
+import type { Graph } from '../../src/ir/graph.js';
+import type { Model } from '../../src/ir/model.js';
+import { GraphBuilder } from '../../src/ir/builder.js';
 import { TensorData } from '../../src/ir/tensor.js';
 import type { Dim, Value } from '../../src/ir/value.js';
 import { rng } from '../helpers/ort.js';
@@ -36,21 +37,17 @@ export function randomStats(r: Rand, c: number, eps = 1e-5, varRange: [number, n
 }
 
 export function newModel(opset = 17): { m: Model; g: Graph } {
-  const g = new Graph();
-  g.name = 'test';
-  const m = new Model(g);
-  m.opsetImports = [{ domain: '', version: opset }];
-  return { m, g };
+  const b = new GraphBuilder();
+  b.graph.name = 'test';
+  return { m: b.model(opset), g: b.graph };
 }
 
 export function input(g: Graph, name: string, shape: Dim[], dtype: number = DType.FLOAT): Value {
-  const v = g.addValue(name, { dtype, shape });
-  g.inputs.push(v);
-  return v;
+  return new GraphBuilder(g).input(name, shape, dtype);
 }
 
 export function constant(g: Graph, name: string, dims: number[], values: Float32Array): Value {
-  return g.addConstant(name, TensorData.float32(dims, values));
+  return new GraphBuilder(g).floats(name, dims, values);
 }
 
 export function bn(g: Graph, x: Value, st: BnStats, name = 'bn'): Value {

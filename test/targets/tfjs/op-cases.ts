@@ -5,11 +5,11 @@
  * backends, and checks that every OP_MAP entry is covered by some case.
  */
 import { attr } from '../../../src/ir/attribute.js';
+import { GraphBuilder } from '../../../src/ir/builder.js';
 import { DType } from '../../../src/ir/dtype.js';
-import { Graph } from '../../../src/ir/graph.js';
-import { Model } from '../../../src/ir/model.js';
-import { inferShapes } from '../../../src/ir/shape-infer.js';
 import { TensorData } from '../../../src/ir/tensor.js';
+import type { Model } from '../../../src/ir/model.js';
+import { inferShapes } from '../../../src/ir/shape-infer.js';
 import type { Attribute } from '../../../src/ir/attribute.js';
 import type { Value } from '../../../src/ir/value.js';
 
@@ -28,37 +28,34 @@ export function rand(n: number, seed: number): Float32Array {
 }
 
 export class CaseBuilder {
-  readonly g = new Graph();
+  readonly b = new GraphBuilder();
+  readonly g = this.b.graph;
   readonly x: Value;
   private seed = 1;
 
   constructor(shape: readonly (number | string)[] = ['N', 4, 9, 9]) {
-    this.x = this.g.addValue('x', { dtype: DType.FLOAT, shape: [...shape] });
-    this.g.inputs.push(this.x);
+    this.x = this.b.input('x', [...shape]);
   }
 
   /** A float constant with random values (scaled) or given values. */
   c(dims: readonly number[], values?: ArrayLike<number> | number): Value {
     const n = dims.reduce((a, b) => a * b, 1);
     const data = typeof values === 'number' || values === undefined ? rand(n, this.seed++ * 7919).map((v) => v * (typeof values === 'number' ? values : 1)) : Float32Array.from(values);
-    return this.g.addConstant(this.g.uniqueName('c'), TensorData.float32(dims, data));
+    return this.b.floats(this.g.uniqueName('c'), dims, data);
   }
 
   i64(values: readonly number[]): Value {
-    return this.g.addConstant(this.g.uniqueName('i'), TensorData.int64([values.length], values));
+    return this.b.int64s(this.g.uniqueName('i'), values);
   }
 
   op(op: string, inputs: readonly (Value | null)[], attrs: Record<string, Attribute> = {}): Value {
-    const n = this.g.addNode({ op, inputs, attrs, outputs: [this.g.uniqueName(op.toLowerCase())] });
-    return n.output(0);
+    return this.b.node(op, inputs, attrs, { outputs: [this.g.uniqueName(op.toLowerCase())] });
   }
 
   model(out: Value, opset = 13): Model {
     this.g.outputs = [out];
     inferShapes(this.g);
-    const m = new Model(this.g);
-    m.opsetImports = [{ domain: '', version: opset }];
-    return m;
+    return this.b.model(opset);
   }
 }
 

@@ -10,10 +10,8 @@
  *   GlobalAveragePool, Flatten, Gemm (transB) + bias, BN1d, MatMul + Add
  */
 import { attr } from '../../../src/ir/attribute.js';
-import { DType } from '../../../src/ir/dtype.js';
-import { Graph } from '../../../src/ir/graph.js';
-import { Model } from '../../../src/ir/model.js';
-import { TensorData } from '../../../src/ir/tensor.js';
+import { GraphBuilder } from '../../../src/ir/builder.js';
+import type { Model } from '../../../src/ir/model.js';
 import type { Value } from '../../../src/ir/value.js';
 import { inferShapes } from '../../../src/ir/shape-infer.js';
 import { rng } from '../../helpers/ort.js';
@@ -23,22 +21,19 @@ type Rand = () => number;
 const uni = (r: Rand, n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
 
 export class Builder {
-  readonly g = new Graph();
-  readonly m = new Model(this.g);
+  readonly b = new GraphBuilder();
+  readonly g = this.b.graph;
+  readonly m = this.b.model(13);
   private k = 0;
-  constructor(readonly r: Rand = rng(7)) {
-    this.m.opsetImports = [{ domain: '', version: 13 }];
-  }
+  constructor(readonly r: Rand = rng(7)) {}
   input(h: number, w: number): Value {
-    const v = this.g.addValue('input', { dtype: DType.FLOAT, shape: ['N', 3, h, w] });
-    this.g.inputs.push(v);
-    return v;
+    return this.b.input('input', ['N', 3, h, w]);
   }
   const(dims: number[], values: Float32Array): Value {
-    return this.g.addConstant(`c${this.k++}`, TensorData.float32(dims, values));
+    return this.b.floats(`c${this.k++}`, dims, values);
   }
   node(op: string, inputs: (Value | null)[], attrs: Record<string, ReturnType<typeof attr.int>> = {}): Value {
-    return this.g.addNode({ op, inputs, attrs, name: `${op}_${this.k++}` }).outputs[0]!;
+    return this.b.node(op, inputs, attrs, { name: `${op}_${this.k++}` });
   }
   conv(x: Value, cin: number, cout: number, k: number, o: { stride?: number; pad?: number; group?: number; bias?: boolean } = {}): Value {
     const group = o.group ?? 1;
