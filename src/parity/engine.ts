@@ -11,8 +11,9 @@
  *       inputs when the references have flip embeddings); metrics; pass/fail
  *       by the precision's thresholds. A GPU runtime on a software adapter
  *       (isFallbackAdapter), and a runtime marked slow in the registry, run
- *       FALLBACK_ROWS rows unless --rows was given (src/parity/row-subset.ts);
- *       the result records which.
+ *       a small row budget unless --rows was given (budgetRows in
+ *       src/parity/row-subset.ts: 4 rows, fewer for a model whose FLOPs per
+ *       image would take minutes on a CPU-emulated GPU); the result records which.
  *       An error while opening or running that says the runtime cannot run
  *       here (src/parity/fixes.ts: a missing feature, no adapter, a lost
  *       device, a missing package) is a skip; any other error is a FAILED
@@ -24,9 +25,10 @@
  * Browser runtimes marked onWithHardwareAdapter are opt-in on a software
  * adapter and on by default when a hardware WebGPU adapter is found. On a
  * software adapter, a GPU runtime is also skipped (unless selected with
- * --runtime) for a file that a CPU runtime already ran and passed: the
- * onnx bundle on onnxruntime webgpu, for example. GPU-only targets (webgpu)
- * still run on it, with the row budget.
+ * --runtime) for a file that another runtime already ran and passed: the
+ * onnx bundle on onnxruntime webgpu after onnxruntime cpu, the webgpu bundle
+ * on Chromium after Dawn. So each file of a GPU-only target (webgpu) runs
+ * once on a software adapter, with the row budget.
  *
  * Files are hashed before the runs, so the report says exactly what was measured.
  */
@@ -42,7 +44,7 @@ import { PRECISIONS, type Precision } from '../ir/precision.js';
 import { TARGET_NAMES, type BundleFile } from '../targets/target.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { flipWidth, type ReferenceSet } from '../data/references.js';
-import { FALLBACK_ROWS, subsetReferences, type ReferenceSubset } from './row-subset.js';
+import { budgetRows, FALLBACK_ROWS, subsetReferences, type ReferenceSubset } from './row-subset.js';
 import { cannotRunHere, fixFor } from './fixes.js';
 import { mark } from '../log.js';
 import { normalizeRows, pairMetrics, pairScores, rowMetrics, ttaEmbeddings, ttaMetrics, type ParityMetrics } from '../metrics/parity.js';
@@ -63,12 +65,20 @@ export interface ParityInput {
   readonly thresholds?: ThresholdOverrides;
   /** Runtimes to consider instead of the registry (tests, a --runtime filter); opt-in entries given here run. */
   readonly runtimes?: readonly RuntimeEntry[];
+  /**
+   * A runtime table used instead of the registry, with the registry's defaults:
+   * opt-in entries stay opt-in and the software-adapter and slow-runtime skips
+   * apply (`runtimes`, by contrast, is a selection: everything in it runs).
+   */
+  readonly table?: readonly RuntimeEntry[];
   /** Rows per run (default 8). */
   readonly batch?: number;
   /** The references were limited with --rows: no software-adapter budget on top. */
   readonly rowsGiven?: boolean;
-  /** Rows a GPU runtime on a software adapter runs (default FALLBACK_ROWS). */
+  /** Rows a GPU runtime on a software adapter runs (default: budgetRows of flopsPerImage). */
   readonly fallbackRows?: number;
+  /** The model's FLOPs per image (src/analysis/flops.ts), which sizes the software-adapter row budget. */
+  readonly flopsPerImage?: number;
   /** Uncovered (unverified) files do not fail the report; they stay listed. */
   readonly allowUnverified?: boolean;
   /** Progress per runtime and per batch goes through log.progress (a bar on a terminal, quiet with --json). */
@@ -154,7 +164,7 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
   };
   const fullView = prepare(ref);
   const refScores = fullView.refScores;
-  const fallbackRows = input.fallbackRows ?? FALLBACK_ROWS;
+  const fallbackRows = input.fallbackRows ?? budgetRows(input.flopsPerImage, useTta ? 2 : 1, FALLBACK_ROWS);
   let budgetView: RefView | undefined;
   const budgetFor = (): RefView => {
     if (!budgetView) {
@@ -166,7 +176,7 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
   const budgetRuntimes: string[] = [];
 
   // Runtimes: load and probe each once.
-  const entries = input.runtimes ?? RUNTIMES;
+  const entries = input.runtimes ?? input.table ?? RUNTIMES;
   const explicit = !!input.runtimes;
   const loaded = new Map<string, { rt?: ParityRuntime; info?: RuntimeInfo; reason?: string }>();
   let hardware: Promise<boolean> | undefined;
@@ -202,7 +212,6 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
   for (const file of models) {
     const thresholds: Thresholds = table[file.precision];
     let ran = 0;
-    const cpuRan: string[] = [];
     const passedBy: string[] = [];
     for (const e of entries.filter((x) => x.target === file.target)) {
       const st = await probeEntry(e);
@@ -218,11 +227,12 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
       }
       const info = st.info;
       const soft = info.device === 'gpu' && info.adapter?.isFallbackAdapter === true;
-      if (soft && !explicit && cpuRan.length) {
-        // A CPU runtime already verified this file: on a CPU-emulated GPU the same run
+      if (soft && !explicit && passedBy.length) {
+        // Another runtime already verified this file: on a CPU-emulated GPU the same run
         // adds little and can take many minutes on a full-size model (measured: over
-        // 7 minutes for 4 rows of iresnet-100 on onnxruntime webgpu / SwiftShader).
-        const why = `software (fallback) adapter, and ${cpuRan.join(', ')} already ran this file: select it with --runtime ${e.id}`;
+        // 7 minutes for 4 rows of iresnet-100 on onnxruntime webgpu / SwiftShader, ~45 s
+        // an image for sf2.js on Dawn / SwiftShader).
+        const why = `software (fallback) adapter, and ${passedBy.join(', ')} already ran this file: select it with --runtime ${e.id}`;
         skip({ runtime: e.id, target: e.target, device: e.device, reason: `${file.precision}: ${why}`, file: file.path });
         log.info(`${mark('skip')} ${e.id} for ${file.path}: ${why}`);
         continue;
@@ -270,7 +280,6 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
         envRuntimes.set(e.id, env);
         if (budget && !budgetRuntimes.includes(e.id)) budgetRuntimes.push(e.id);
         ran++;
-        if (info.device === 'cpu' && !why.length) cpuRan.push(e.id);
         if (!why.length) passedBy.push(e.id);
         bar.done(`${why.length ? 'FAIL' : 'pass'}: 1 - min cosine ${(1 - rows.metrics.cosine.min).toExponential(2)}, max |diff| ${rows.metrics.maxAbsDiff.toExponential(2)}${budget ? ` (${v.n} of ${n} rows: ${soft ? 'software adapter' : 'slow runtime'})` : ''}${why.length ? `; ${why.join('; ')}` : ''}`, why.length ? 'fail' : 'pass');
       } catch (err) {

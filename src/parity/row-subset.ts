@@ -3,9 +3,19 @@
  *
  *   --rows N            every runtime runs the same N rows (limitReferences).
  *   a software adapter  (SwiftShader, lavapipe: isFallbackAdapter) runs
- *                       FALLBACK_ROWS rows on its GPU runtimes unless --rows is
+ *                       budgetRows rows on its GPU runtimes unless --rows is
  *                       given; CPU runtimes and real adapters run every row.
  *
+ * The budget on a software adapter, by the model's cost (FLOPs per image, f,
+ * from src/analysis/flops.ts; each row runs once, or twice with its flip):
+ *
+ *   rows = clamp(floor(SOFTWARE_FLOP_BUDGET / (f * runsPerRow)), 1, FALLBACK_ROWS)
+ *
+ * Measured on SwiftShader (2-core VM, docs/benchmarks.md): sf2.js runs about
+ * 0.5 GFLOP/s, so iresnet-100 (24.2 GFLOPs an image) costs ~45 s an image and
+ * gets 1 row and its flip (~1.5 min a file); models up to ~6 GFLOPs an image
+ * (iresnet-18 at full width, the fixtures) keep the 4 rows with a pair of each kind.
+  *
  * The subset keeps pair metrics possible: rows are taken pair by pair,
  * alternating same-identity and different-identity pairs, so a subset of 4
  * rows with pairs holds one pair of each kind. The flips of kept rows stay.
@@ -14,6 +24,15 @@ import type { ReferenceSet } from '../data/references.js';
 
 /** Rows a GPU runtime on a software (fallback) adapter runs by default: 4 faces, their flips, a pair of each kind. */
 export const FALLBACK_ROWS = 4;
+
+/** FLOPs one GPU runtime on a software adapter spends on one bundle file by default: ~100 s of SwiftShader here. */
+export const SOFTWARE_FLOP_BUDGET = 50e9;
+
+/** Rows for a software adapter (see the module comment); FALLBACK_ROWS when the model's cost is not known. */
+export function budgetRows(flopsPerImage: number | undefined, runsPerRow: number, fallbackRows = FALLBACK_ROWS): number {
+  if (!flopsPerImage || !(flopsPerImage > 0)) return fallbackRows;
+  return Math.max(1, Math.min(fallbackRows, Math.floor(SOFTWARE_FLOP_BUDGET / (flopsPerImage * runsPerRow))));
+}
 
 /**
  * A subset of `rows` reference rows that keeps pair metrics possible: rows are

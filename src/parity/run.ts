@@ -29,6 +29,8 @@ export interface BundleParityOptions extends ReferenceSource {
   /** Use only the first N reference rows (and the pairs among them): for slow software adapters. */
   readonly rows?: number;
   readonly batch?: number;
+  /** The model's FLOPs per image: sizes the row budget of GPU runtimes on a software adapter (row-subset.ts). */
+  readonly flopsPerImage?: number;
   /** Files run by no runtime do not fail the report (--allow-unverified); they stay listed. */
   readonly allowUnverified?: boolean;
   readonly runtimes?: readonly RuntimeEntry[];
@@ -65,6 +67,7 @@ export async function parityForBundle(bundleDir: string, files: readonly BundleF
     runtimes: options.runtimes,
     batch: options.batch,
     rowsGiven: !!options.rows,
+    flopsPerImage: options.flopsPerImage,
     allowUnverified: options.allowUnverified,
     log,
   });

@@ -30,6 +30,7 @@ import { sealManifest, signBundle } from '../bundle/seal.js';
 import { DEFAULT_PRECISIONS, type Precision } from '../ir/precision.js';
 import { readNpy, readNpz, toFloat32, toFloat64 } from '../data/npy.js';
 import { addFlipReferences, loadImages, loadReferences, type ReferenceOptions, type ReferenceSet } from '../data/references.js';
+import { countFlops } from '../analysis/flops.js';
 import { finishParity, type ParityOptions, type ParitySummary } from './parity-step.js';
 import { goldenFromReferences } from '../bundle/golden-set.js';
 import { writtenSummary } from '../bundle/write-summary.js';
@@ -136,7 +137,7 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
 
     const parity = options.skipParity
       ? null
-      : await finishParity({ bundleDir: dir.tmp, files, contract, originalModelPath: resolve(modelPath), embedding: head.embeddingTensor, arch: options.arch, head: options.head, references, options, log, precisions, targets });
+      : await finishParity({ bundleDir: dir.tmp, files, contract, originalModelPath: resolve(modelPath), embedding: head.embeddingTensor, arch: options.arch, head: options.head, references, options, log, precisions, targets, flopsPerImage: countFlops(optimized.graph) });
 
     source.sha256 = await sourceDigest;
     const manifest = await buildManifest(dir.tmp, {

@@ -47,6 +47,8 @@ export interface ParityStepInput {
   log: Logger;
   precisions: readonly Precision[];
   targets: readonly TargetName[];
+  /** The optimized model's FLOPs per image (sizes the software-adapter row budget). */
+  flopsPerImage?: number;
 }
 
 export async function finishParity(input: ParityStepInput): Promise<ParitySummary> {
@@ -66,6 +68,7 @@ export async function finishParity(input: ParityStepInput): Promise<ParitySummar
     precisions: input.precisions,
     runtimes: options.runtimes,
     rows: options.rows,
+    flopsPerImage: input.flopsPerImage,
     allowUnverified: options.allowUnverified,
     log: input.log,
   });

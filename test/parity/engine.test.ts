@@ -200,6 +200,27 @@ describe('runParity on sfnet10', () => {
     expect(given.results[1]!.subset).toBeUndefined();
   }, 60000);
 
+  it('sizes the software-adapter budget by the model\'s FLOPs per image, and runs each file once on a software adapter', async () => {
+    const softAs = (id: string): RuntimeEntry => {
+      const rt: ParityRuntime = {
+        ...ortNodeCpu, id, device: 'gpu',
+        probe: async () => ({ available: true, info: { engine: 'test', version: '0', device: 'gpu', backend: 'webgpu', adapter: { vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader', isFallbackAdapter: true } } }),
+      };
+      return { id, target: 'onnx', device: 'gpu', load: async () => rt };
+    };
+    // An iresnet-100's cost (24.2 GFLOPs an image): one row and its flip on a software adapter.
+    const r = await runParity({ bundleDir: bundle.dir, files: bundle.files, contract: bundle.contract, references: refs, table: [softAs('test/soft-a'), softAs('test/soft-b')], flopsPerImage: 24.2e9 });
+    expect(refs.flipEmbeddings).toBeDefined();
+    expect(r.results.map((x) => x.runtime)).toEqual(['test/soft-a']);
+    expect(r.results[0]!.metrics!.rows.rows).toBe(1);
+    expect(r.results[0]!.metrics!.tta).toBeDefined();
+    expect(r.results[0]!.subset!.reason).toMatch(/1 of 32 rows/);
+    expect(r.pass).toBe(true);
+    // The second GPU runtime on the same software adapter is skipped: soft-a already ran and passed the file.
+    const b = r.skipped.find((x) => x.runtime === 'test/soft-b');
+    expect(b?.reason).toBe('fp32: software (fallback) adapter, and test/soft-a already ran this file: select it with --runtime test/soft-b');
+  }, 60000);
+
   it('on a software adapter, skips a GPU runtime of a file a CPU runtime already passed (default table)', async (ctx) => {
     const report = await runParity({ bundleDir: bundle.dir, files: bundle.files, contract: bundle.contract, references: limitReferences(refs, 4) });
     const gpu = report.skipped.find((s) => s.runtime === 'onnxruntime-node/webgpu');
@@ -209,4 +230,17 @@ describe('runParity on sfnet10', () => {
     expect(gpu).toMatchObject({ file: 'onnx/model.fp32.onnx', reason: 'fp32: software (fallback) adapter, and onnxruntime-node/cpu already ran this file: select it with --runtime onnxruntime-node/webgpu' });
     expect(report.pass).toBe(true);
   }, 120000);
+});
+
+describe('budgetRows', () => {
+  it('gives 4 rows to small models and fewer to models whose images cost minutes on a software adapter', async () => {
+    const { budgetRows, SOFTWARE_FLOP_BUDGET } = await import('../../src/parity/row-subset.js');
+    expect(budgetRows(undefined, 2)).toBe(4); // cost unknown: the default
+    expect(budgetRows(50.1e6, 2)).toBe(4); // the iresnet18 fixture
+    expect(budgetRows(SOFTWARE_FLOP_BUDGET / 8, 2)).toBe(4); // 4 rows x 2 runs fit exactly
+    expect(budgetRows(SOFTWARE_FLOP_BUDGET / 4, 2)).toBe(2);
+    expect(budgetRows(24.2e9, 2)).toBe(1); // iresnet-100: one row and its flip
+    expect(budgetRows(24.2e9, 1)).toBe(2); // no flips: two rows
+    expect(budgetRows(1e12, 2)).toBe(1); // never zero
+  });
 });
