@@ -13,7 +13,7 @@ export interface InputContract {
   /** [N, 3, H, W] (NCHW) or [N, H, W, 3] (NHWC: Keras / tf2onnx exports) with N symbolic. */
   readonly shape: readonly Dim[];
   readonly layout: InputLayout;
-  /** Channel 0 of the input is red (RGB) or blue (BGR); see ./preprocess.ts. */
+  /** Channel 0 of the input is red (RGB) or blue (BGR); see ../pipeline/preprocess.ts. */
   readonly colorOrder: 'RGB' | 'BGR';
   readonly mean: readonly [number, number, number];
   readonly std: readonly [number, number, number];

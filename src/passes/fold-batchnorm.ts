@@ -41,7 +41,7 @@
  *
  * A BN that cannot fold exactly (before a padded conv, after a residual Add,
  * before a PRelu) is KEPT as a BatchNormalization by default. Measured on
- * onnxruntime-node 1.30 (cpu, this machine; bench/fold-batchnorm-affine.ts,
+ * onnxruntime-node 1.30 (cpu, this machine; bench/fold-batchnorm-affine.bench.mjs,
  * docs/benchmarks.md "fold-batchnorm: unfoldable BN as affine vs
  * BatchNormalization"): one BatchNormalization kernel is as fast as or faster than the
  * equivalent Mul + Add pair (two broadcast passes over the tensor), with graph

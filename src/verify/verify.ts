@@ -15,7 +15,7 @@
  *   thresholds each result's thresholds are at least as strict as the defaults
  *             (unless --allow-loose-thresholds)
  *   pass      recomputed, not trusted: each result's pass from its stored
- *             metrics and thresholds (thresholds.ts `failures`), the metrics'
+ *             metrics and thresholds (../metrics/thresholds.ts `failures`), the metrics'
  *             cosine min/mean from the stored per-row series, and the
  *             report's pass from its results. A report edited to say pass is
  *             caught here even when its hash was updated in the manifest.
@@ -30,7 +30,7 @@
  *   derived   parity-report.md/.html, MODEL_CARD.md and SHA256SUMS are
  *             regenerated and compared byte for byte; no empty folders; the
  *             manifest's roles, embeddingDim, preprocessing and parity flag
- *             agree with the report (verify-coverage.ts), so the signature,
+ *             agree with the report (coverage.ts), so the signature,
  *             which covers manifest.json and what it lists, covers everything
  *   signature a SIGNATURE must verify with the key embedded in it (catches a
  *             damaged file); with --public-key it must verify with THAT key
@@ -278,7 +278,7 @@ export function verifyBundleDir(dir: string, options: VerifyOptions = {}): Verif
     }
   }
 
-  // derived files, folders, re-sealable manifest fields (verify-coverage.ts)
+  // derived files, folders, re-sealable manifest fields (coverage.ts)
   const signed = disk.has(SIGNATURE_FILE);
   if (manifest) {
     const cov = coverageProblems({ dir, manifest, report: checkedReport, rawReport, files: onDisk, dirs: onDiskDirs, signed, sha256: hashOf });

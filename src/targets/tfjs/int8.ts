@@ -7,7 +7,7 @@
  * channel, so the choice is computed here on the ONNX weight viewed as
  * [rest, O] (output channel trailing, like HWIO / [K, N] / [H, W, C, M]) and the
  * dequantized values are put back in the ONNX layout. A grouped convolution is
- * one kernel per group (emitters.ts), so each group is quantized on its own.
+ * one kernel per group (ops/conv.ts), so each group is quantized on its own.
  */
 import type { Node } from '../../ir/node.js';
 import type { TargetInt8Decision } from '../../quantize/target-int8.js';
