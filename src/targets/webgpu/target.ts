@@ -19,10 +19,11 @@ import type { Precision } from '../../ir/precision.js';
 import { stableStringify } from '../../bundle/stable-json.js';
 import { TOOL_NAME, TOOL_VERSION } from '../../version.js';
 import type { BundleFile, GoldenSetDetails, Target, TargetContext, TargetResult } from '../target.js';
+import type { QuantizeDetails } from '../../quantize/index.js';
 import { planGraph } from './plan.js';
 import { UnsupportedError } from '../../errors.js';
 import { FLOAT16_MAX } from '../../quantize/schemes.js';
-import { buildBundle } from './program.js';
+import { buildBundle, type ManifestVariant } from './program.js';
 import { decideWebgpuInt8 } from './int8.js';
 import { goldenPath, withGoldenRuntime, writeGoldenSet } from '../../bundle/golden-set.js';
 
@@ -42,7 +43,22 @@ export function readRuntimeAsset(name: (typeof RUNTIME_FILES)[number] | typeof P
   return readFileSync(runtimeAsset(name));
 }
 
-export const webgpuTarget: Target = {
+/**
+ * The manifest facts of a WebGPU bundle: the kernel plan (layers, dispatches, each
+ * variant's requirements and shader count, weights and activation slots, fused ops),
+ * at int8 the target's own mixed-precision measurement (int8.ts), and the golden set.
+ */
+export type WebGpuDetails = {
+  readonly layers: number;
+  readonly dispatches: number;
+  readonly variants: Readonly<Record<string, Pick<ManifestVariant, 'requires' | 'activation' | 'weights'> & { readonly shaders: number }>>;
+  readonly weightsBytes: number;
+  readonly activationSlots: number;
+  /** "<layer>: <op>+<fused op>+..." for every layer with fused ops. */
+  readonly fused: readonly string[];
+} & Partial<QuantizeDetails> & { readonly goldenSet?: GoldenSetDetails };
+
+export const webgpuTarget: Target<WebGpuDetails> = {
   name: 'webgpu',
   check(model: Model, precision: Precision) {
     // Lowering reads every op, attribute and shape: it throws one UnsupportedError listing all problems.
@@ -58,7 +74,7 @@ export const webgpuTarget: Target = {
       if (over.length) throw new UnsupportedError('fp16-range', `webgpu fp16: weights of ${over.join(', ')} do not fit in float16 (max ${FLOAT16_MAX})`, 'export with --precision fp32 (or int8)');
     }
   },
-  async write(ctx: TargetContext): Promise<TargetResult> {
+  async write(ctx: TargetContext): Promise<TargetResult<WebGpuDetails>> {
     const { precision } = ctx;
     // int8: which conv / fc weights stay float32, decided for this target's scheme (int8.ts).
     const int8 = precision === 'int8' ? await decideWebgpuInt8(ctx) : undefined;
