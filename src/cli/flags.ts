@@ -1,7 +1,7 @@
 /**
  * The flag table: every command's argument, help text, examples and flags, in
  * one place. From it come
- *   - the commander options (program.ts: `addFlags`),
+ *   - the commander options (main.ts: `fromTable`),
  *   - the options type each command function takes (`OptionsOf<'export'>`,
  *     mapped from this table, so a flag added here is a field there),
  *   - the config-file keys (config.ts: a flag with `config: false` is one run's,

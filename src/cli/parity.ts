@@ -25,6 +25,8 @@ import { sealManifest, signBundle } from '../bundle/seal.js';
 import { verifyBundleDir } from '../verify/verify.js';
 import { failingRows, runParity, unverifiedLines } from '../parity/engine.js';
 import { loadReferences } from '../data/references.js';
+import { loadOnnx } from '../onnx/import.js';
+import { countFlops } from '../analysis/flops.js';
 import { placeRecheck, recheckScope } from '../parity/recheck.js';
 import { REPORT_JSON, type ParityReport } from '../parity/report.js';
 import { emitJson, withJson } from './json-out.js';
@@ -142,6 +144,7 @@ export async function parityCommand(dir: string, opts: ParityCommandOptions, log
     runtimes,
     batch: positiveInt('--batch', opts.batch),
     rowsGiven: !!rows,
+    flopsPerImage: bundleFlops(dir, files),
     allowUnverified: !!opts.allowUnverified,
     log,
   });
@@ -205,4 +208,20 @@ export async function parityCommand(dir: string, opts: ParityCommandOptions, log
   }
   if (opts.json) emitJson(json);
   return 0;
+}
+
+/**
+ * The bundle's FLOPs per image, which sizes the software-adapter row budget
+ * (src/parity/row-subset.ts) as the export did: counted on the bundle's ONNX
+ * file (the optimized graph, its shapes annotated; fp32 first). Undefined for a
+ * bundle without one (the budget's default then) or one that does not load.
+ */
+function bundleFlops(dir: string, files: readonly BundleFile[]): number | undefined {
+  const onnx = files.filter((f) => f.target === 'onnx' && f.role === 'model').sort((a, b) => PRECISIONS.indexOf(a.precision) - PRECISIONS.indexOf(b.precision))[0];
+  if (!onnx) return undefined;
+  try {
+    return countFlops(loadOnnx(join(dir, onnx.path)).graph) || undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -131,7 +131,7 @@ export async function exportModel(modelPath: string, options: ExportOptions = {}
         const res = await namingFile(modelPath, () => t.write({ model: optimized, contract, precision, outDir: dir.tmp, log, options: options.targetOptions ?? {}, calibration, golden }));
         files.push(...res.files);
         if (res.details) targetDetails[`${t.name}/${precision}`] = res.details;
-        endT(writtenSummary(res.files)); // the model file(s) named, the golden set and helpers counted (./write-summary.ts)
+        endT(writtenSummary(res.files)); // the model file(s) named, the golden set and helpers counted (../bundle/write-summary.ts)
       }
     }
 

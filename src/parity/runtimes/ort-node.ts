@@ -111,7 +111,7 @@ export const ortNodeCuda: ParityRuntime = inProcessRuntime('onnxruntime-node/cud
 
 // ---------------------------------------------------------------- webgpu, in a child process
 
-/** The child program for onnxruntime-node webgpu sessions (plain JS: see child.ts). */
+/** The child program for onnxruntime-node webgpu sessions (plain JS: see ../child.ts). */
 const ORT_WEBGPU_WORKER = `
 const ort = require('onnxruntime-node');
 const sessions = new Map();
