@@ -3,7 +3,8 @@
  * while the main thread loads, folds and writes: hashing a 466 MB model is
  * about 0.5 s of CPU that the export itself does not need, so on a machine
  * with a second core it costs no wall time. The worker reads the file through
- * one 4 MiB buffer; the main thread never holds the file.
+ * one 4 MiB buffer (sha256FileSync of src/data/sha256.ts, imported by the
+ * worker); the main thread never holds the file.
  *
  * The promise rejects with the worker's error (an unreadable file also fails
  * the load, with a proper message, before anyone awaits this).
@@ -11,32 +12,25 @@
 import { Worker } from 'node:worker_threads';
 import { sha256FileSync } from './bundle-dir.js';
 
+/** The hashing module (the one owner of a file's sha256: src/data/sha256.ts), as the worker imports it. */
+const SHA256_MODULE = new URL('../data/sha256.js', import.meta.url).href;
+
+// The worker only imports the owner and calls it; dynamic imports only, so the
+// code runs whether Node evaluates it as CommonJS or as a module.
 const WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const { openSync, readSync, closeSync } = require('node:fs');
-const h = createHash('sha256');
-const buf = Buffer.allocUnsafe(1 << 22);
-const fd = openSync(workerData, 'r');
-try {
-  for (let pos = 0; ; ) {
-    const n = readSync(fd, buf, 0, buf.length, pos);
-    if (n <= 0) break;
-    h.update(buf.subarray(0, n));
-    pos += n;
-  }
-} finally {
-  closeSync(fd);
-}
-parentPort.postMessage(h.digest('hex'));
+import('node:worker_threads').then(async ({ parentPort, workerData }) => {
+  const m = await import(workerData.module);
+  parentPort.postMessage(m.sha256FileSync(workerData.path, { fromDisk: true }));
+});
 `;
 
 export function sha256FileInBackground(path: string): Promise<string> {
+  const here = () => sha256FileSync(path);
   let worker: Worker;
   try {
-    worker = new Worker(WORKER, { eval: true, workerData: path });
+    worker = new Worker(WORKER, { eval: true, workerData: { module: SHA256_MODULE, path } });
   } catch {
-    return Promise.resolve().then(() => sha256FileSync(path)); // no workers here: hash on this thread
+    return Promise.resolve().then(here); // no workers here: hash on this thread
   }
   const done = new Promise<string>((resolveDigest, reject) => {
     worker.once('message', (d: string) => resolveDigest(d));
@@ -44,7 +38,7 @@ export function sha256FileInBackground(path: string): Promise<string> {
     worker.once('exit', (code) => {
       if (code !== 0) reject(new Error(`the hashing worker exited with code ${code}`));
     });
-  });
+  }).catch(here); // the worker could not hash (e.g. run from the TypeScript sources, where no .js exists): this thread does; an unreadable file throws here too
   done.catch(() => undefined); // awaited later; never an unhandled rejection meanwhile
   return done;
 }

@@ -24,6 +24,7 @@ import { CHUNK_BYTES, type TensorData } from '../ir/tensor.js';
 import { withScratch } from '../ir/scratch.js';
 import type { Value } from '../ir/value.js';
 import { onnx, toLong, type OnnxTypes } from './proto.js';
+import { varintBytes } from './lazy-file.js';
 
 export interface SaveOptions {
   /** true: always; false: never; 'auto' (default): when the weights exceed the protobuf limit. */
@@ -154,12 +155,12 @@ function writeStreaming(fd: number, proto: OnnxTypes.IModelProto, deferred: Map<
     const head = onnx.TensorProto.encode(t).finish();
     const data = deferred.get(t);
     const rawLen = data ? data.byteLength : 0;
-    const rawHeader = data ? Uint8Array.from([(9 << 3) | 2, ...varint(rawLen)]) : new Uint8Array();
+    const rawHeader = data ? Uint8Array.from([(9 << 3) | 2, ...varintBytes(rawLen)]) : new Uint8Array();
     const len = head.byteLength + rawHeader.byteLength + rawLen;
-    return { head, rawHeader, data, fieldHeader: Uint8Array.from([(5 << 3) | 2, ...varint(len)]), len };
+    return { head, rawHeader, data, fieldHeader: Uint8Array.from([(5 << 3) | 2, ...varintBytes(len)]), len };
   });
   const graphLen = g0.byteLength + pieces.reduce((a, p) => a + p.fieldHeader.byteLength + p.len, 0);
-  out.bytes(Uint8Array.from([(7 << 3) | 2, ...varint(graphLen)]));
+  out.bytes(Uint8Array.from([(7 << 3) | 2, ...varintBytes(graphLen)]));
   out.bytes(g0);
   for (const p of pieces) {
     out.bytes(p.fieldHeader);
@@ -172,16 +173,6 @@ function writeStreaming(fd: number, proto: OnnxTypes.IModelProto, deferred: Map<
     else out.bytes(p.data.rawBytes());
   }
   out.flush();
-}
-
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80);
-    n = Math.floor(n / 0x80);
-  }
-  out.push(n);
-  return out;
 }
 
 /**

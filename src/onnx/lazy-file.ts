@@ -110,7 +110,8 @@ function* fields(c: Cursor, start: number, end: number): Generator<Field> {
   }
 }
 
-function varintBytes(n: number): number[] {
+/** The protobuf base-128 varint of a non-negative integer, least significant group first (the one encoder: export.ts uses it too). */
+export function varintBytes(n: number): number[] {
   const out: number[] = [];
   while (n >= 0x80) {
     out.push((n % 0x80) | 0x80);

@@ -5,7 +5,8 @@
  * result is bit-identical to what onnxruntime computes:
  *
  *  - data movement (Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Gather,
- *    Slice, Concat, Expand, Identity) copies elements: exact for every dtype;
+ *    Slice, Concat, Expand, Identity) copies elements: exact for every numeric
+ *    and bool dtype (strings are refused);
  *  - float32 Add/Sub/Mul/Div/Sqrt/Reciprocal are computed in float64 and rounded
  *    once to float32: for these operations that is the correctly rounded float32
  *    result (float64 carries more than 2*24+2 significand bits), i.e. what
@@ -539,5 +540,5 @@ export function evaluate(n: Node, inputs: (CTensor | null)[], opset: number): CT
   return ev(n, inputs, opset);
 }
 
-/** Ops that only move elements: safe on every dtype. */
+/** Ops that only move elements: safe on every numeric and bool dtype (float16/bfloat16 included). */
 const MOVES: ReadonlySet<string> = new Set(['Constant', 'Identity', 'Reshape', 'Flatten', 'Unsqueeze', 'Squeeze', 'Transpose', 'Gather', 'Slice', 'Concat', 'Expand', 'Cast', 'ConstantOfShape', 'Where']);
