@@ -6,8 +6,10 @@
  * one 4 MiB buffer (sha256FileSync of src/data/sha256.ts, imported by the
  * worker); the main thread never holds the file.
  *
- * The promise rejects with the worker's error (an unreadable file also fails
- * the load, with a proper message, before anyone awaits this).
+ * When the worker cannot hash (no worker threads, or run from the TypeScript
+ * sources, where the .js it imports does not exist), this thread hashes; an
+ * unreadable file rejects (it also fails the load, with a proper message,
+ * before anyone awaits this).
  */
 import { Worker } from 'node:worker_threads';
 import { sha256FileSync } from './bundle-dir.js';

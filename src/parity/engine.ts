@@ -44,7 +44,7 @@ import { PRECISIONS, type Precision } from '../ir/precision.js';
 import { TARGET_NAMES, type BundleFile } from '../targets/target.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { flipWidth, type ReferenceSet } from '../data/references.js';
-import { budgetRows, FALLBACK_ROWS, subsetReferences, type ReferenceSubset } from './row-subset.js';
+import { budgetRows, subsetReferences, type ReferenceSubset } from './row-subset.js';
 import { cannotRunHere, fixFor } from './fixes.js';
 import { mark } from '../log.js';
 import { normalizeRows, pairMetrics, pairScores, rowMetrics, ttaEmbeddings, ttaMetrics, type ParityMetrics } from '../metrics/parity.js';
@@ -164,7 +164,7 @@ export async function runParity(input: ParityInput): Promise<ParityReport> {
   };
   const fullView = prepare(ref);
   const refScores = fullView.refScores;
-  const fallbackRows = input.fallbackRows ?? budgetRows(input.flopsPerImage, useTta ? 2 : 1, FALLBACK_ROWS);
+  const fallbackRows = input.fallbackRows ?? budgetRows(input.flopsPerImage, useTta ? 2 : 1);
   let budgetView: RefView | undefined;
   const budgetFor = (): RefView => {
     if (!budgetView) {

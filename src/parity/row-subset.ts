@@ -15,7 +15,7 @@
  * 0.5 GFLOP/s, so iresnet-100 (24.2 GFLOPs an image) costs ~45 s an image and
  * gets 1 row and its flip (~1.5 min a file); models up to ~6 GFLOPs an image
  * (iresnet-18 at full width, the fixtures) keep the 4 rows with a pair of each kind.
-  *
+ *
  * The subset keeps pair metrics possible: rows are taken pair by pair,
  * alternating same-identity and different-identity pairs, so a subset of 4
  * rows with pairs holds one pair of each kind. The flips of kept rows stay.
@@ -30,7 +30,7 @@ export const SOFTWARE_FLOP_BUDGET = 50e9;
 
 /** Rows for a software adapter (see the module comment); FALLBACK_ROWS when the model's cost is not known. */
 export function budgetRows(flopsPerImage: number | undefined, runsPerRow: number, fallbackRows = FALLBACK_ROWS): number {
-  if (!flopsPerImage || !(flopsPerImage > 0)) return fallbackRows;
+  if (!(flopsPerImage && flopsPerImage > 0)) return fallbackRows;
   return Math.max(1, Math.min(fallbackRows, Math.floor(SOFTWARE_FLOP_BUDGET / (flopsPerImage * runsPerRow))));
 }
 
